@@ -1,0 +1,1 @@
+"""kabinet: sign-in to a development bank's personal cabinet with NCA RK keys."""

@@ -1,0 +1,1 @@
+"""Revocation checking: OCSP, CRL and delta CRL, caching and policy."""
