@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench`` prints medians side by side in one run."""
