@@ -1,0 +1,228 @@
+"""ASN.1 plumbing shared by the trust engine: size limits, armour, OIDs.
+
+Importing this module teaches asn1crypto the Kazakh and tc26 GOST key
+algorithms. Out of the box asn1crypto looks the key algorithm up in a fixed
+table when it parses a SubjectPublicKeyInfo or a PKCS#8 PrivateKeyInfo and
+raises KeyError for these OIDs, which leaves the object half parsed. After
+registration a GOST key parses as an OCTET STRING (the KZ x||y or scalar
+bytes), its AlgorithmIdentifier parameters as :class:`GostKeyParameters`,
+and unknown key algorithms stay opaque bytes instead of failing.
+
+The OIDs keep their dotted form as ``.native`` (no names are added to the
+maps), so callers compare them with :mod:`kabinet.pki.oids`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, ClassVar, Final, TypeVar
+
+from asn1crypto import core, keys
+
+from kabinet.pki import oids
+from kabinet.pki.errors import InputMalformed, InputTooLarge
+
+logger = logging.getLogger(__name__)
+
+MAX_CERTIFICATE_BYTES: Final = 64 * 1024
+MAX_SIGNED_DOCUMENT_BYTES: Final = 1024 * 1024
+MAX_PKCS12_BYTES: Final = 256 * 1024
+MAX_CRL_BYTES: Final = 128 * 1024 * 1024
+MAX_OCSP_RESPONSE_BYTES: Final = 64 * 1024
+
+# Key algorithms whose SubjectPublicKeyInfo carries an OCTET STRING inside
+# the BIT STRING (RFC 4491 2.3.2; the KZ profile does the same, nca-pki.md
+# 1.1) and whose AlgorithmIdentifier parameters are GostKeyParameters.
+GOST_KEY_ALGORITHMS: Final = frozenset(
+    {
+        oids.GOST2015_256_KEY,
+        oids.GOST2015_512_KEY,
+        oids.GOST2004_KEY,
+        oids.TC26_GOST2012_256_KEY,
+        oids.TC26_GOST2012_512_KEY,
+        oids.CRYPTOPRO_GOST2001_KEY,
+    }
+)
+
+# Private keys stored as a little-endian OCTET STRING (nca-pki.md 1.1 for
+# KZ 2015; RFC 9215 for tc26) versus a big-endian INTEGER (KZ 2004).
+_GOST_OCTET_PRIVATE_KEYS: Final = frozenset(
+    {
+        oids.GOST2015_256_KEY,
+        oids.GOST2015_512_KEY,
+        oids.TC26_GOST2012_256_KEY,
+        oids.TC26_GOST2012_512_KEY,
+    }
+)
+_GOST_INTEGER_PRIVATE_KEYS: Final = frozenset(
+    {oids.GOST2004_KEY, oids.CRYPTOPRO_GOST2001_KEY}
+)
+
+
+class GostKeyParameters(core.Sequence):  # type: ignore[misc]
+    """GostR3410-PublicKeyParameters (RFC 4491 2.3.1), also used by KZ."""
+
+    _fields: ClassVar[list[tuple[Any, ...]]] = [
+        ("public_key_param_set", core.ObjectIdentifier),
+        ("digest_param_set", core.ObjectIdentifier, {"optional": True}),
+        ("encryption_param_set", core.ObjectIdentifier, {"optional": True}),
+    ]
+
+
+_SpecCallback = Callable[[Any], Any]
+_registered = False
+
+
+def _register_gost_with_asn1crypto() -> None:
+    """Patch asn1crypto's key tables once; see the module docstring."""
+    global _registered
+    if _registered:
+        return
+    for oid in GOST_KEY_ALGORITHMS:
+        keys.PublicKeyAlgorithm._oid_specs[oid] = GostKeyParameters
+        keys.PrivateKeyAlgorithm._oid_specs[oid] = GostKeyParameters
+
+    public_key_spec: _SpecCallback = keys.PublicKeyInfo._spec_callbacks["public_key"]
+    private_key_spec: _SpecCallback = keys.PrivateKeyInfo._spec_callbacks["private_key"]
+
+    def public_key_with_gost(info: Any) -> Any:
+        algorithm = info["algorithm"]["algorithm"].dotted
+        if algorithm in GOST_KEY_ALGORITHMS:
+            return core.OctetString
+        try:
+            return public_key_spec(info)
+        except KeyError:
+            return (core.OctetBitString, None)
+
+    def private_key_with_gost(info: Any) -> Any:
+        algorithm = info["private_key_algorithm"]["algorithm"].dotted
+        if algorithm in _GOST_OCTET_PRIVATE_KEYS:
+            return core.OctetString
+        if algorithm in _GOST_INTEGER_PRIVATE_KEYS:
+            return core.Integer
+        try:
+            return private_key_spec(info)
+        except KeyError:
+            return (core.OctetString, None)
+
+    keys.PublicKeyInfo._spec_callbacks = {"public_key": public_key_with_gost}
+    keys.PrivateKeyInfo._spec_callbacks = {"private_key": private_key_with_gost}
+    _registered = True
+
+
+_register_gost_with_asn1crypto()
+
+
+_Value = TypeVar("_Value", bound=core.Asn1Value)
+
+
+def parse_der(spec: type[_Value], der: bytes, *, what: str) -> _Value:
+    """Parse ``der`` as ``spec`` completely, refusing trailing bytes.
+
+    asn1crypto parses lazily; ``.native`` forces every nested value so that
+    a malformed structure fails here and not later in some property.
+
+    Raises:
+        InputMalformed: the bytes are not a well-formed ``spec``.
+    """
+    try:
+        value: _Value = spec.load(der, strict=True)
+        value.native  # noqa: B018 - forces the lazy parse of every field
+    except InputMalformed:
+        raise
+    except Exception as exc:
+        raise InputMalformed(f"{what} is not valid DER: {exc}") from exc
+    return value
+
+
+_PEM_BLOCK: Final = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n?(.*?)-----END \1-----",
+    re.DOTALL,
+)
+_BASE64_TEXT: Final = re.compile(rb"[A-Za-z0-9+/=\s]+")
+
+
+def decode_armor(data: bytes, *, labels: tuple[str, ...], max_bytes: int) -> bytes:
+    """Return the DER inside PEM (with one of ``labels``), bare base64 or DER.
+
+    The size is checked on the raw input before anything else is done.
+
+    Raises:
+        InputTooLarge: ``data`` is longer than ``max_bytes``.
+        InputMalformed: ``data`` is none of the three forms, or PEM with a
+            label other than ``labels``.
+    """
+    if not isinstance(data, bytes | bytearray):
+        raise InputMalformed(f"expected bytes, got {type(data).__name__}")
+    if len(data) > max_bytes:
+        raise InputTooLarge(
+            f"input of {len(data)} bytes exceeds the limit of {max_bytes} bytes"
+        )
+    data = bytes(data)
+    if not data:
+        raise InputMalformed("input is empty")
+
+    if _looks_like_der(data):
+        return data
+
+    if b"-----BEGIN " in data:
+        return _decode_pem(data, labels)
+
+    text = data.strip()
+    if not _BASE64_TEXT.fullmatch(text):
+        raise InputMalformed("input is neither DER, PEM nor base64")
+    der = _decode_base64(text)
+    if not _looks_like_der(der):
+        raise InputMalformed("base64 input does not decode to a DER structure")
+    return der
+
+
+def _decode_pem(data: bytes, labels: tuple[str, ...]) -> bytes:
+    found: list[str] = []
+    for match in _PEM_BLOCK.finditer(data):
+        label = match.group(1).decode("ascii")
+        if label not in labels:
+            found.append(label)
+            continue
+        der = _decode_base64(match.group(2))
+        if not _looks_like_der(der):
+            raise InputMalformed(f"PEM block {label} does not hold a DER structure")
+        return der
+    if found:
+        raise InputMalformed(
+            f"expected PEM {' or '.join(labels)}, found {', '.join(found)}"
+        )
+    raise InputMalformed("PEM armour is incomplete (no matching END line)")
+
+
+def _decode_base64(text: bytes) -> bytes:
+    compact = b"".join(text.split())
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputMalformed(f"invalid base64: {exc}") from exc
+
+
+def _looks_like_der(data: bytes) -> bool:
+    """True when ``data`` is exactly one SEQUENCE, by its length header.
+
+    X.690 8.1.3: short form below 0x80, long form with up to four length
+    bytes here. Indefinite length (BER, 0x80) is accepted when the data
+    ends with end-of-contents octets, as some PKCS#12 and CMS writers emit.
+    """
+    if len(data) < 2 or data[0] != 0x30:
+        return False
+    first = data[1]
+    if first < 0x80:
+        return len(data) == 2 + first
+    if first == 0x80:
+        return data.endswith(b"\x00\x00")
+    count = first & 0x7F
+    if count > 4 or len(data) < 2 + count:
+        return False
+    length = int.from_bytes(data[2 : 2 + count], "big")
+    return len(data) == 2 + count + length
