@@ -134,7 +134,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kabinet.pki import cms, xmldsig
+from kabinet.pki import cms, oids, xmldsig
 from kabinet.pki.asn1 import (
     MAX_CRL_BYTES,
     MAX_PKCS12_BYTES,
@@ -173,34 +173,36 @@ EXIT_USAGE = 2
 # nca-pki.md 2.2 and 2.3 (root.gov.kz/oid).
 _EKU_NAMES = {
     "1.3.6.1.5.5.7.3.1": "serverAuth",
-    "1.3.6.1.5.5.7.3.2": "clientAuth",
-    "1.3.6.1.5.5.7.3.4": "emailProtection",
-    "1.3.6.1.5.5.7.3.9": "OCSPSigning",
-    "1.2.398.3.3.4.1.1": "individual",
-    "1.2.398.3.3.4.1.1.1": "information system of an individual",
-    "1.2.398.3.3.4.1.2": "legal entity",
-    "1.2.398.3.3.4.1.2.1": "first head",
-    "1.2.398.3.3.4.1.2.2": "person with signing right",
-    "1.2.398.3.3.4.1.2.3": "financial signer",
-    "1.2.398.3.3.4.1.2.4": "HR",
-    "1.2.398.3.3.4.1.2.5": "employee",
-    "1.2.398.3.3.4.1.2.6": "information system",
-    "1.2.398.3.3.4.3.1": "identified at a public service centre",
-    "1.2.398.3.3.4.3.2": "identified remotely",
-    "1.2.398.3.3.4.3.2.1": "identified remotely via Digital ID",
-    "1.2.398.5.19.1.2.2.1": "treasury (IS K2) client",
+    oids.EKU_CLIENT_AUTH: "clientAuth",
+    oids.EKU_EMAIL_PROTECTION: "emailProtection",
+    oids.EKU_TIME_STAMPING: "timeStamping",
+    oids.EKU_OCSP_SIGNING: "OCSPSigning",
+    oids.ROLE_INDIVIDUAL: "individual",
+    oids.ROLE_INDIVIDUAL_INFORMATION_SYSTEM: "information system of an individual",
+    oids.ROLE_LEGAL_ENTITY: "legal entity",
+    oids.ROLE_FIRST_HEAD: "first head",
+    oids.ROLE_SIGNER: "person with signing right",
+    oids.ROLE_FINANCIAL_SIGNER: "financial signer",
+    oids.ROLE_HR: "HR",
+    oids.ROLE_EMPLOYEE: "employee",
+    oids.ROLE_LEGAL_INFORMATION_SYSTEM: "information system",
+    oids.IDENTIFIED_AT_PUBLIC_SERVICE_CENTRE: "identified at a public service centre",
+    oids.IDENTIFIED_REMOTELY: "identified remotely",
+    oids.IDENTIFIED_BY_DIGITAL_ID: "identified remotely via Digital ID",
+    oids.IDENTIFIED_BY_AI_PLATFORM: "identified remotely via AI Platform",
+    oids.ROLE_TREASURY_CLIENT: "treasury (IS K2) client",
 }
 _KEY_STORAGE_NAMES = {
-    "1.2.398.3.3.5.1.1": "PKCS#12 file",
-    "1.2.398.3.3.5.1.2": "JKS file",
-    "1.2.398.3.3.5.2.1": "ID card",
-    "1.2.398.3.3.5.2.2": "Kaztoken",
-    "1.2.398.3.3.5.2.3": "eToken Java",
-    "1.2.398.3.3.5.2.4": "eToken 5110",
-    "1.2.398.3.3.5.2.5": "JaCarta",
-    "1.2.398.3.3.5.2.6": "aKey",
-    "1.2.398.3.3.5.2.7": "SIM card",
-    "1.2.398.3.3.5.3.1": "Certex Cloud",
+    oids.KEY_STORAGE_PKCS12: "PKCS#12 file",
+    oids.KEY_STORAGE_JKS: "JKS file",
+    oids.KEY_STORAGE_ID_CARD: "ID card",
+    oids.KEY_STORAGE_KAZTOKEN: "Kaztoken",
+    oids.KEY_STORAGE_ETOKEN_JAVA: "eToken Java",
+    oids.KEY_STORAGE_ETOKEN_5110: "eToken 5110",
+    oids.KEY_STORAGE_JACARTA: "JaCarta",
+    oids.KEY_STORAGE_AKEY: "aKey",
+    oids.KEY_STORAGE_SIM: "SIM card",
+    oids.KEY_STORAGE_CLOUD: "Certex Cloud",
 }
 
 
