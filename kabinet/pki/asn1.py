@@ -73,6 +73,12 @@ class GostKeyParameters(core.Sequence):  # type: ignore[misc]
     ]
 
 
+class KeyStorages(core.SequenceOf):  # type: ignore[misc]
+    """Value of the NCA key storage extension 1.2.398.3.3.5 (nca-pki.md 2.4)."""
+
+    _child_spec = core.ObjectIdentifier
+
+
 _SpecCallback = Callable[[Any], Any]
 _registered = False
 
