@@ -46,18 +46,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# cryptography warns when a name attribute exceeds 64 UTF-8 bytes, but the
-# X.520 upper bound (ub-common-name, RFC 5280 Appendix A) counts characters:
-# every NCA CA name in Kazakh Cyrillic crosses the byte count and stays
-# within the character count. The warning is raised while this module reads
-# extensions that embed such names (authorityCertIssuer).
-warnings.filterwarnings(
-    "ignore",
-    message="Attribute's length must be",
-    category=UserWarning,
-    module=r"kabinet\.pki\.certificate",
-)
-
 
 class SubjectType(Enum):
     """Who a subscriber certificate was issued to.
@@ -319,7 +307,16 @@ def _parse(der: bytes) -> Certificate:
     spki = tbs["subject_public_key_info"]
     public_key_algorithm = spki["algorithm"]["algorithm"].dotted
     subject_attributes = _name_attributes(tbs["subject"])
-    extensions = parsed.extensions
+    with warnings.catch_warnings():
+        # cryptography warns when a name attribute exceeds 64 UTF-8 bytes,
+        # but the X.520 bound (ub-common-name, RFC 5280 Appendix A) counts
+        # characters: every NCA CA name in Kazakh Cyrillic crosses the byte
+        # count and stays within the character count. Extensions embed such
+        # names (authorityCertIssuer), so the warning would fire here.
+        warnings.filterwarnings(
+            "ignore", message="Attribute's length must be", category=UserWarning
+        )
+        extensions = parsed.extensions
 
     key_usage = _key_usage(extensions)
     basic_constraints = _extension(extensions, x509.BasicConstraints)
