@@ -98,6 +98,20 @@ class _SubjectPublicKeyInfo(core.Sequence):  # type: ignore[misc]
     ]
 
 
+class _RawExtension(core.Sequence):  # type: ignore[misc]
+    """Extension whose extnValue is kept byte for byte, whatever its OID."""
+
+    _fields: ClassVar[list[tuple[Any, ...]]] = [
+        ("extn_id", core.ObjectIdentifier),
+        ("critical", core.Boolean, {"default": False}),
+        ("extn_value", core.OctetString),
+    ]
+
+
+class _RawExtensions(core.SequenceOf):  # type: ignore[misc]
+    _child_spec = _RawExtension
+
+
 class _KeyStorages(core.SequenceOf):  # type: ignore[misc]
     """NCA key storage extension 1.2.398.3.3.5 (nca-pki.md 2.4)."""
 
@@ -221,6 +235,19 @@ def _time(at: datetime) -> x509.Time:
     if at.year <= _UTC_TIME_LAST_YEAR:
         return x509.Time(name="utc_time", value=at)
     return x509.Time(name="general_time", value=at)
+
+
+def raw_extensions(extensions: Iterable[Extension]) -> bytes:
+    """DER of Extensions with each extnValue exactly as given; asn1crypto
+    would otherwise insist on parsing values of the OIDs it knows."""
+    return bytes(
+        _RawExtensions(
+            [
+                {"extn_id": e.oid, "critical": e.critical, "extn_value": e.value}
+                for e in extensions
+            ]
+        ).dump()
+    )
 
 
 def _extensions(extensions: Iterable[Extension]) -> list[dict[str, Any]]:
