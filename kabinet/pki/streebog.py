@@ -22,6 +22,7 @@ from collections.abc import Callable
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BytesLike",
     "pure_streebog256",
     "pure_streebog512",
     "streebog256",
@@ -97,6 +98,9 @@ _C = tuple(
     )
 )
 
+# Anything with the buffer protocol hashes like the bytes it holds.
+BytesLike = bytes | bytearray | memoryview
+
 _BLOCK = 64
 _MASK_512 = (1 << 512) - 1
 _IV_256 = int.from_bytes(b"\x01" * _BLOCK, "little")  # RFC 6986 5.1
@@ -164,7 +168,7 @@ def _compress(h: int, m: int, n: int) -> int:
     return state ^ k ^ h ^ m
 
 
-def _streebog(data: bytes, h: int) -> int:
+def _streebog(data: BytesLike, h: int) -> int:
     """The final 512-bit state for ``data`` from the initial vector ``h``."""
     view = memoryview(data).cast("B")
     length = len(view)
@@ -188,12 +192,12 @@ def _streebog(data: bytes, h: int) -> int:
     return _compress(h, sigma, 0)
 
 
-def pure_streebog512(data: bytes) -> bytes:
+def pure_streebog512(data: BytesLike) -> bytes:
     """Streebog-512 of ``data``, always in pure Python."""
     return _streebog(data, 0).to_bytes(_BLOCK, "little")
 
 
-def pure_streebog256(data: bytes) -> bytes:
+def pure_streebog256(data: BytesLike) -> bytes:
     """Streebog-256 of ``data``, always in pure Python."""
     # RFC 6986 8.3 step 3: the most significant half of the final state.
     return (_streebog(data, _IV_256) >> 256).to_bytes(32, "little")
@@ -210,7 +214,7 @@ _EXAMPLE_256 = bytes.fromhex(
 )
 
 
-def _openssl(name: str, expected: bytes) -> Callable[[bytes], bytes] | None:
+def _openssl(name: str, expected: bytes) -> Callable[[BytesLike], bytes] | None:
     """hashlib's ``name`` if OpenSSL offers it and it reproduces the RFC."""
     try:
         produced = hashlib.new(name, _EXAMPLE).digest()
@@ -223,7 +227,7 @@ def _openssl(name: str, expected: bytes) -> Callable[[bytes], bytes] | None:
         )
         return None
 
-    def digest(data: bytes) -> bytes:
+    def digest(data: BytesLike) -> bytes:
         return hashlib.new(name, data).digest()
 
     return digest
@@ -233,14 +237,14 @@ _OPENSSL_512 = _openssl("md_gost12_512", _EXAMPLE_512)
 _OPENSSL_256 = _openssl("md_gost12_256", _EXAMPLE_256)
 
 
-def streebog512(data: bytes) -> bytes:
+def streebog512(data: BytesLike) -> bytes:
     """Streebog-512 of ``data`` (64 bytes, as usually printed)."""
     if _OPENSSL_512 is not None:
         return _OPENSSL_512(data)
     return pure_streebog512(data)
 
 
-def streebog256(data: bytes) -> bytes:
+def streebog256(data: BytesLike) -> bytes:
     """Streebog-256 of ``data`` (32 bytes, as usually printed)."""
     if _OPENSSL_256 is not None:
         return _OPENSSL_256(data)
