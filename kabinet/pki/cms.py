@@ -281,7 +281,7 @@ def sign_cms(
         {
             "version": "v1",
             "digest_algorithms": [_digest_algorithm_identifier(digest_algorithm)],
-            "encap_content_info": cms.EncapsulatedContentInfo(encapsulated),
+            "encap_content_info": encapsulated,
             "certificates": [
                 cms.CertificateChoices(
                     name="certificate", value=x509.Certificate.load(certificate.der)

@@ -43,6 +43,7 @@ import base64
 import binascii
 import hmac
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,12 @@ GOST2004_SIGNATURE_URI = "http://www.w3.org/2001/04/xmldsig-more#gost34310-gost3
 GOST2004_DIGEST_URI = "http://www.w3.org/2001/04/xmldsig-more#gost34311"
 RSA_SHA256_URI = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"
+
+_DECLARED_ENCODING = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']"
+)
+_UTF8_BOM = b"\xef\xbb\xbf"
+_ACCEPTED_ENCODINGS = (b"utf-8", b"utf8", b"us-ascii", b"ascii")
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>'
 
@@ -319,6 +326,20 @@ def _parse(data: bytes) -> _Element:
             f"XML document of {len(data)} bytes exceeds the limit of "
             f"{MAX_SIGNED_DOCUMENT_BYTES}"
         )
+    # Checked on the bytes as well as after parsing, so that libxml2 never
+    # reads a DTD at all. The byte check is sound only for an
+    # ASCII-compatible encoding; Kalkan and the server both write UTF-8.
+    if b"\x00" in data or not data.removeprefix(_UTF8_BOM).lstrip().startswith(b"<"):
+        raise InputMalformed("only UTF-8 XML is accepted")
+    declared = _DECLARED_ENCODING.match(data)
+    if declared and declared.group(1).lower() not in _ACCEPTED_ENCODINGS:
+        raise InputMalformed(
+            f"XML encoding {declared.group(1).decode('ascii')} is refused; "
+            "only UTF-8 is accepted"
+        )
+    if b"<!DOCTYPE" in data:
+        raise InputMalformed("XML with a DOCTYPE is refused")
+    # collect_ids=False must not be set here: lxml then loads external DTDs.
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -327,7 +348,6 @@ def _parse(data: bytes) -> _Element:
         huge_tree=False,
         remove_comments=False,
         remove_pis=False,
-        collect_ids=False,
     )
     try:
         root = etree.fromstring(data, parser)
