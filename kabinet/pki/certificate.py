@@ -291,7 +291,10 @@ class Certificate:
 
 def _parse(der: bytes) -> Certificate:
     parsed = x509.load_der_x509_certificate(der)
-    raw = parse_der(asn1_x509.Certificate, der, what="certificate")
+    # cryptography has checked the whole DER strictly; asn1crypto parses
+    # lazily, so only the parts read below are decoded (a full decode would
+    # double the load time for nothing).
+    raw = asn1_x509.Certificate.load(der, strict=True)
     tbs = raw["tbs_certificate"]
 
     outer_algorithm = raw["signature_algorithm"]["algorithm"].dotted
