@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shutil
+import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from asn1crypto import algos, cms, core, x509
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+)
 
 from kabinet.devtools.testpki import TestPki
 from kabinet.pki import oids
@@ -611,3 +619,70 @@ def test_message_digest_is_the_hash_of_the_content(rsa: KeyStore) -> None:
 
     message_digest = _signer_info(der)["signed_attrs"][2]["values"][0].native
     assert message_digest == hashlib.sha256(CHALLENGE).digest()
+
+
+# --- interoperability with an independent implementation -----------------------
+
+OPENSSL = shutil.which("openssl") or "openssl"
+needs_openssl = pytest.mark.skipif(
+    shutil.which("openssl") is None, reason="openssl not installed"
+)
+
+
+def _openssl_files(store: KeyStore, folder: Path) -> tuple[Path, Path]:
+    key = folder / "key.pem"
+    certificate = folder / "certificate.pem"
+    assert isinstance(store.private_key, RSAPrivateKey)
+    key.write_bytes(
+        store.private_key.private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+    )
+    certificate.write_text(store.certificate.to_pem())
+    return key, certificate
+
+
+@needs_openssl
+@pytest.mark.parametrize(
+    "options",
+    [["-nodetach", "-indef"], ["-nodetach", "-noindef", "-keyid"], []],
+    ids=["ber-attached", "der-key-id", "detached"],
+)
+def test_openssl_made_cms_verifies(
+    options: list[str], rsa: KeyStore, tmp_path: Path
+) -> None:
+    key, certificate = _openssl_files(rsa, tmp_path)
+    message = tmp_path / "challenge"
+    message.write_bytes(CHALLENGE)
+    command = [OPENSSL, "cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER"]
+    command += ["-signer", str(certificate), "-inkey", str(key), "-in", str(message)]
+    der = subprocess.run([*command, *options], capture_output=True, check=True).stdout
+    attached = "-nodetach" in options
+
+    result = verify_cms(der, detached_content=None if attached else CHALLENGE)
+
+    assert (result.content, result.signer, result.attached) == (
+        CHALLENGE,
+        rsa.certificate,
+        attached,
+    )
+
+
+@needs_openssl
+def test_openssl_verifies_our_rsa_cms(rsa: KeyStore, tmp_path: Path) -> None:
+    signed = tmp_path / "signed.p7s"
+    signed.write_bytes(
+        sign_cms(
+            CHALLENGE,
+            key=rsa.private_key,
+            certificate=rsa.certificate,
+            signing_time=SIGNED_AT,
+        )
+    )
+
+    command = [OPENSSL, "cms", "-verify", "-noverify", "-binary", "-inform", "DER"]
+    done = subprocess.run(
+        [*command, "-in", str(signed)], capture_output=True, check=True
+    )
+
+    assert done.stdout == CHALLENGE
