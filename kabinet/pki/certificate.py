@@ -58,10 +58,10 @@ class SubjectType(Enum):
        system has no personal number.
     2. LEGAL_ENTITY when the subject has both an IIN and a BIN: a person
        acting for the organisation named by the BIN.
-    3. INDIVIDUAL when the subject has an IIN and no BIN.
-
-    A subject with neither number is outside the profile and has no
-    identity (InputMalformed).
+    3. INDIVIDUAL otherwise: an IIN and no BIN, or neither number (a CA
+       certificate, or one outside the NCA profile). The type therefore
+       never vouches for a number being present; a caller that needs an IIN
+       or a BIN checks that it is not None.
     """
 
     INDIVIDUAL = "individual"
@@ -266,8 +266,7 @@ class Certificate:
         """The NCA subscriber this certificate names.
 
         Raises:
-            InputMalformed: the subject has neither IIN nor BIN, or carries
-                two different IINs or BINs.
+            InputMalformed: the subject carries two different IINs or BINs.
         """
         return _identity(self)
 
@@ -487,11 +486,6 @@ def _identity(certificate: Certificate) -> Identity:
     # Information-system certificates may carry the BIN as SERIALNUMBER
     # instead of OU (nca-pki.md 2.1, after NCANode's reading).
     bin_ = _single("BIN", _matches(_BIN, units + serial_numbers))
-    if iin is None and bin_ is None:
-        raise InputMalformed(
-            "certificate subject carries neither an IIN nor a BIN; it is not "
-            "an NCA subscriber certificate"
-        )
 
     eku = certificate.extended_key_usage
     subject_type = _subject_type(iin=iin, bin_=bin_, eku=eku)
