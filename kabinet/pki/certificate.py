@@ -315,6 +315,9 @@ def _parse(der: bytes) -> Certificate:
         # characters: every NCA CA name in Kazakh Cyrillic crosses the byte
         # count and stays within the character count. Extensions embed such
         # names (authorityCertIssuer), so the warning would fire here.
+        # Warning filters are process-wide in Python 3.11: another thread
+        # parsing at the same moment may at worst see this one message
+        # hidden or shown; nothing else depends on it.
         warnings.filterwarnings(
             "ignore", message="Attribute's length must be", category=UserWarning
         )
