@@ -236,8 +236,8 @@ def sign_cms(
     )
     digest_algorithm = digest_algorithm_for(key)
 
-    # Listed in DER order (RFC 5652 5.4 signs the DER SET OF): the three
-    # encodings differ in length and sort by it.
+    # RFC 5652 5.4 signs the DER SET OF: asn1crypto sorts the encodings, and
+    # this order is already the sorted one (they differ in length).
     signed_attributes = cms.CMSAttributes(
         [
             cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
@@ -380,11 +380,19 @@ def _read_signed_attributes(value: core.Asn1Value) -> _SignedAttributes | None:
         elif kind == oids.CMS_SIGNING_TIME:
             signing_times.extend(require_aware(v.native) for v in values)
     # RFC 5652 5.4: the signature covers the DER SET OF (tag 0x31), not the
-    # [0] IMPLICIT form carried in the SignerInfo. The received content bytes
-    # are kept as they are: re-encoding them could hide a signer's encoding.
+    # [0] IMPLICIT form carried in the SignerInfo. The received bytes must
+    # already be that DER (sorted, definite lengths): then the bytes hashed
+    # here are the ones other verifiers re-encode, and no BER variant of the
+    # same attributes can verify differently.
     contents: bytes = value.contents
+    der = b"\x31" + _der_length(len(contents)) + contents
+    if cms.CMSAttributes.load(der).dump(force=True) != der:
+        raise InputMalformed(
+            "signed attributes are not DER-encoded (RFC 5652 5.4 signs their "
+            "DER encoding)"
+        )
     return _SignedAttributes(
-        der=b"\x31" + _der_length(len(contents)) + contents,
+        der=der,
         content_types=tuple(content_types),
         message_digests=tuple(message_digests),
         signing_times=tuple(signing_times),
