@@ -402,8 +402,13 @@ def _build(
     certificates: list[bytes] | None = None,
     sid: cms.SignerIdentifier | None = None,
     signed_attributes: bool = True,
+    attributes_der: bytes | None = None,
 ) -> bytes:
-    """A SignedData made field by field, validly signed over what it holds."""
+    """A SignedData made field by field, validly signed over what it holds.
+
+    ``attributes_der`` replaces the signed attributes with these exact bytes
+    (a SET OF, tag 0x31), signed as they are.
+    """
     certificate = store.certificate
     if digest_algorithm is None:
         digest_algorithm = (
@@ -412,6 +417,8 @@ def _build(
     if attributes is None:
         attributes = _standard_attributes(content, digest_algorithm)
     signed_attrs = cms.CMSAttributes(attributes)
+    if attributes_der is not None:
+        signed_attrs = cms.CMSAttributes.load(attributes_der)
     message = signed_attrs.dump() if signed_attributes else content
     algorithm, value = sign(store.private_key, message)
     if sid is None:
@@ -518,6 +525,37 @@ def test_absent_signing_time_is_returned_as_none(rsa: KeyStore) -> None:
     del attributes[1]
 
     assert verify_cms(_build(rsa, attributes=attributes)).signing_time is None
+
+
+def test_signed_attributes_out_of_der_order_are_malformed(rsa: KeyStore) -> None:
+    # Validly signed over its own encoding, but not the DER one: BouncyCastle
+    # and OpenSSL would hash different bytes.
+    content_type, signing_time, message_digest = (
+        a.dump() for a in _standard_attributes(CHALLENGE, oids.SHA256)
+    )
+    body = message_digest + content_type + signing_time
+    assert len(body) < 128
+    unsorted = b"\x31" + bytes([len(body)]) + body
+
+    error = _raises(InputMalformed, verify_cms, _build(rsa, attributes_der=unsorted))
+    assert "DER" in error.message
+
+
+def test_signed_attribute_with_long_form_length_is_malformed(rsa: KeyStore) -> None:
+    # messageDigest OCTET STRING with a non-minimal length (04 81 20, X.690
+    # 10.1 wants 04 20), validly signed over exactly these bytes.
+    content_type, signing_time, _ = (
+        a.dump() for a in _standard_attributes(CHALLENGE, oids.SHA256)
+    )
+    value = b"\x04\x81\x20" + hashlib.sha256(CHALLENGE).digest()
+    oid = bytes.fromhex("06092a864886f70d010904")
+    body = oid + b"\x31" + bytes([len(value)]) + value
+    message_digest = b"\x30" + bytes([len(body)]) + body
+    attributes = content_type + signing_time + message_digest
+    non_minimal = b"\x31" + bytes([len(attributes)]) + attributes
+
+    error = _raises(InputMalformed, verify_cms, _build(rsa, attributes_der=non_minimal))
+    assert "DER" in error.message
 
 
 def test_content_type_attribute_differing_from_content_is_a_mismatch(
