@@ -1,0 +1,1 @@
+"""People, organisations, memberships and sign-in sessions of the cabinet."""
