@@ -1,0 +1,2 @@
+"""Signing in: roles and their policy, challenges, the ЭЦП login through
+NCALayer, the audit log and the rate limits."""

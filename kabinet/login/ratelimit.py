@@ -1,0 +1,85 @@
+"""Rate limits per IP address and per IIN, counted in the database.
+
+The counts come from rows every worker writes anyway (challenges issued, the
+audit log), so all workers see the same numbers without a shared cache. Two
+attempts racing at the limit may both pass; a limit is a brake, not a
+guarantee, and the challenge's single use is what stops replays.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from kabinet.login.errors import RateLimited
+from kabinet.login.models import Challenge, LoginAttempt
+
+logger = logging.getLogger(__name__)
+
+
+def _window_start(at: datetime) -> datetime:
+    return at - timedelta(seconds=settings.KABINET_RATE_LIMIT_WINDOW_SECONDS)
+
+
+def require_ip_challenges_under_limit(ip: str | None, *, at: datetime) -> None:
+    """Refuse a new challenge to an address that asked for too many.
+
+    Raises:
+        RateLimited: KABINET_RATE_LIMIT_IP_CHALLENGES reached in the window.
+    """
+    if ip is None:
+        return
+    limit: int = settings.KABINET_RATE_LIMIT_IP_CHALLENGES
+    issued = Challenge.objects.filter(
+        client_ip=ip, issued_at__gt=_window_start(at)
+    ).count()
+    if issued >= limit:
+        raise RateLimited(
+            f"{issued} challenges issued to {ip} in the window (limit {limit})"
+        )
+
+
+def require_ip_under_limit(ip: str | None, *, at: datetime) -> None:
+    """Refuse an attempt from an address that made too many.
+
+    Raises:
+        RateLimited: KABINET_RATE_LIMIT_IP_ATTEMPTS reached in the window.
+    """
+    if ip is None:
+        return
+    limit: int = settings.KABINET_RATE_LIMIT_IP_ATTEMPTS
+    attempts = LoginAttempt.objects.filter(
+        ip=ip, created_at__gt=_window_start(at)
+    ).count()
+    if attempts >= limit:
+        raise RateLimited(
+            f"{attempts} attempts from {ip} in the window (limit {limit})"
+        )
+
+
+def require_iin_under_limit(iin: str | None, *, bin_: str | None, at: datetime) -> None:
+    """Refuse an attempt for an IIN that made too many with a verified
+    certificate; for an information system, which has no IIN, its BIN counts.
+
+    Only verified attempts count, so nobody can lock a person out by sending
+    forged certificates that carry the person's IIN.
+
+    Raises:
+        RateLimited: KABINET_RATE_LIMIT_IIN_ATTEMPTS reached in the window.
+    """
+    limit: int = settings.KABINET_RATE_LIMIT_IIN_ATTEMPTS
+    recent = LoginAttempt.objects.filter(
+        certificate_verified=True, created_at__gt=_window_start(at)
+    )
+    if iin:
+        attempts = recent.filter(iin=iin).count()
+    elif bin_:
+        attempts = recent.filter(iin="", bin=bin_).count()
+    else:
+        return
+    if attempts >= limit:
+        raise RateLimited(
+            f"{attempts} attempts for one subject in the window (limit {limit})"
+        )
