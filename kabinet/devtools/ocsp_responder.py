@@ -67,6 +67,7 @@ RESPONSE_VALIDITY: Final = timedelta(hours=1)
 _NONCE_MIN_BYTES: Final = 1
 _NONCE_MAX_BYTES: Final = 32
 _OCTET_STRING_TAG: Final = 0x04
+_POLL_INTERVAL_SECONDS: Final = 0.05
 _FILE_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 Clock = Callable[[], datetime]
@@ -421,8 +422,12 @@ def running_responder(
     if port is None:
         port = _base_address(pki)[1]
     server, base = _start(pki, host, port, clock)
+    # A short poll interval makes leaving the context (shutdown) quick.
     thread = threading.Thread(
-        target=server.serve_forever, name="ocsp-responder", daemon=True
+        target=server.serve_forever,
+        kwargs={"poll_interval": _POLL_INTERVAL_SECONDS},
+        name="ocsp-responder",
+        daemon=True,
     )
     thread.start()
     logger.info("OCSP responder for %s listening on %s", pki.root, base)

@@ -117,6 +117,8 @@ class KeyStatus(StrEnum):
 class TestPkiError(ValueError):
     """Raised when a generated folder cannot be read back as a test PKI."""
 
+    __test__: ClassVar[bool] = False  # not a pytest test class
+
 
 @dataclass(frozen=True)
 class IssuedKey:
