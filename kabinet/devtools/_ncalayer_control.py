@@ -228,9 +228,11 @@ def _key_name(body: dict[str, Any]) -> str:
 # -- the page ---------------------------------------------------------------
 
 _STYLE = """
-body{font:15px system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
+body{font:14px system-ui,sans-serif;margin:1.5em;max-width:80em;color:#222}
 table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}
+td,th{border-bottom:1px solid #ddd;padding:.3em;text-align:left;vertical-align:top}
+td.muted{font-size:80%;max-width:18em}
+.nowrap{white-space:nowrap}
 tr.selected{background:#eef6ff}
 .pending{border:2px solid #c60;padding:1em;margin:1em 0;background:#fff6ec}
 .error{color:#a00;font-weight:bold}
@@ -288,27 +290,6 @@ def _render_page(emulator: NcaLayerEmulator, *, error: str | None = None) -> str
         parts.append("<p><button name='cancel' value='1'>Cancel</button></p></form>")
         parts.append("</div>")
 
-    parts.append("<h2>Keys</h2><table><tr><th></th><th>Name</th><th>Subject</th>")
-    parts.append("<th>IIN / BIN</th><th>Algorithm</th><th>Valid</th><th>EKU</th></tr>")
-    for key in state["keys"]:
-        selected = key["name"] == state["selected"]
-        row_class = " class='selected'" if selected else ""
-        button = (
-            "<b>selected</b>"
-            if selected
-            else "<form method='post' action='/choose'>"
-            f"<button name='key' value='{e(key['name'])}'>Use</button></form>"
-        )
-        parts.append(
-            f"<tr{row_class}><td>{button}</td><td>{e(key['name'])}</td>"
-            f"<td>{e(key['subject'])}</td>"
-            f"<td>{e(key['iin'] or '')} {e(key['bin'] or '')}</td>"
-            f"<td>{e(key['algorithm'])}</td>"
-            f"<td>{e(key['not_before'][:10])} &ndash; {e(key['not_after'][:10])}</td>"
-            f"<td class='muted'>{e(', '.join(key['extended_key_usage']))}</td></tr>"
-        )
-    parts.append("</table>")
-
     parts.append("<h2>Next signature</h2>")
     if state["cancel_next"]:
         parts.append("<p>The next dialog will be <b>cancelled</b>.</p>")
@@ -320,12 +301,39 @@ def _render_page(emulator: NcaLayerEmulator, *, error: str | None = None) -> str
         )
     if state["ask"]:
         parts.append("<p>Ask mode: each request waits for an answer here.</p>")
+    if not state["ask"]:
+        parts.append(f"<p>Signs with <b>{e(state['selected'])}</b>.</p>")
     parts.append(
-        "<form method='post' action='/cancel-next' style='display:inline'>"
+        "<p><form method='post' action='/cancel-next' style='display:inline'>"
         "<button>Cancel the next signature</button></form> "
         "<form method='post' action='/reset' style='display:inline'>"
-        "<button>Reset</button></form>"
+        "<button>Reset</button></form></p>"
     )
+
+    parts.append("<h2>Keys</h2><table><tr><th></th><th>Name</th><th>Holder</th>")
+    parts.append("<th>IIN / BIN</th><th>Algorithm</th><th>Valid</th><th>EKU</th></tr>")
+    for key in state["keys"]:
+        selected = key["name"] == state["selected"]
+        row_class = " class='selected'" if selected else ""
+        button = (
+            "<b>selected</b>"
+            if selected
+            else "<form method='post' action='/choose'>"
+            f"<button name='key' value='{e(key['name'])}'>Use</button></form>"
+        )
+        holder = ", ".join(
+            value for value in (key["common_name"], key["organisation"]) if value
+        )
+        parts.append(
+            f"<tr{row_class}><td>{button}</td><td>{e(key['name'])}</td>"
+            f"<td title='{e(key['subject'])}'>{e(holder)}</td>"
+            f"<td>{e(key['iin'] or '')}<br>{e(key['bin'] or '')}</td>"
+            f"<td>{e(key['algorithm'])}</td>"
+            f"<td class='nowrap'>{e(key['not_before'][:10])}<br>"
+            f"{e(key['not_after'][:10])}</td>"
+            f"<td class='muted'>{e(', '.join(key['extended_key_usage']))}</td></tr>"
+        )
+    parts.append("</table>")
 
     parts.append("<h2>Requests received</h2><table>")
     parts.append("<tr><th>Time</th><th>Call</th><th>Outcome</th><th>Key</th></tr>")

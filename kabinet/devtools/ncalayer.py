@@ -264,7 +264,11 @@ class NcaLayerEmulator:
         )
         self._thread.start()
         if self._control_port is not None:
-            self._control = ControlServer(self, self._host, self._control_port)
+            try:
+                self._control = ControlServer(self, self._host, self._control_port)
+            except OSError:
+                self.stop()
+                raise
             self._control.start()
         logger.info(
             "NCALayer emulator on %s (control page %s), keys: %s",
@@ -290,6 +294,7 @@ class NcaLayerEmulator:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self._url = None
         logger.info("NCALayer emulator stopped")
 
     def serve_forever(self) -> None:
@@ -314,7 +319,7 @@ class NcaLayerEmulator:
 
     @property
     def url(self) -> str:
-        """The WebSocket URL (after ``start()``)."""
+        """The WebSocket URL while the emulator runs."""
         if self._url is None:
             raise RuntimeError("the emulator is not running")
         return self._url
@@ -450,7 +455,7 @@ class NcaLayerEmulator:
             "connection from %s (origin %s)", connection.remote_address, origin
         )
         try:
-            connection.send(json.dumps({"result": {"version": self._version}}))
+            connection.send(_compact({"result": {"version": self._version}}))
             for message in connection:
                 if not isinstance(message, str):
                     continue
@@ -461,7 +466,7 @@ class NcaLayerEmulator:
                     message, dialog=self._dialog, session=session, now=self._clock
                 )
                 self._record(origin, handled)
-                connection.send(json.dumps(handled.reply, ensure_ascii=False))
+                connection.send(_compact(handled.reply))
         except ConnectionClosed:
             pass
 
@@ -526,6 +531,11 @@ class NcaLayerEmulator:
             handled.outcome.value,
             f" with {handled.key_name}" if handled.key_name else "",
         )
+
+
+def _compact(message: dict[str, Any]) -> str:
+    # NCALayer (Java) writes JSON without spaces and with raw UTF-8.
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
 def key_files_from_test_pki(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import socket
 import ssl
 import threading
 import urllib.error
@@ -122,7 +123,7 @@ def _b64(data: bytes) -> str:
 
 def test_connection_opens_with_the_version_greeting(emulator: NcaLayerEmulator) -> None:
     with connect(emulator.url) as ws:
-        assert json.loads(ws.recv()) == {"result": {"version": "1.4"}}
+        assert ws.recv() == '{"result":{"version":"1.4"}}'
 
 
 def test_heartbeat_is_echoed(emulator: NcaLayerEmulator) -> None:
@@ -797,3 +798,21 @@ def _self_signed_localhost(folder: Path) -> tuple[Path, Path]:
         )
     )
     return certificate_path, key_path
+
+
+def test_busy_control_port_fails_start_and_releases_the_websocket_port(
+    loaded_keys: dict[str, LoadedKey],
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        emulator = NcaLayerEmulator(
+            loaded_keys.values(), port=0, control_port=busy.getsockname()[1]
+        )
+        with pytest.raises(OSError):
+            emulator.start()
+
+    assert emulator.control_url is None
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = emulator.url
+    assert "ncalayer" not in [thread.name for thread in threading.enumerate()]
