@@ -8,6 +8,7 @@ import http.client
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -24,8 +25,9 @@ from kabinet.devtools.ocsp_responder import (
     OcspResponder,
     running_responder,
 )
-from kabinet.devtools.testpki import TestPki
+from kabinet.devtools.testpki import TestPki, generate
 from kabinet.pki.errors import CertificateRevoked, RevocationUnknown
+from kabinet.pki.revocation.checker import RevocationChecker, RevocationSettings
 from kabinet.pki.revocation.crl import CrlIndex
 from kabinet.pki.revocation.fetchers import HttpFetcher
 from kabinet.pki.revocation.ocsp import (
@@ -34,6 +36,7 @@ from kabinet.pki.revocation.ocsp import (
     build_request,
     check_response,
 )
+from kabinet.pki.revocation.policy import RevocationPolicy
 
 GOOD_KEYS = [
     "gost_individual",
@@ -406,3 +409,49 @@ def test_paths_outside_the_served_folders_are_not_found(
         connection.close()
 
     assert response.status == 404
+
+
+def test_checker_pointed_at_the_responder_accepts_good_and_rejects_revoked(
+    test_pki: TestPki, ocsp_responder: str, fetcher: HttpFetcher
+) -> None:
+    checker = RevocationChecker(
+        RevocationSettings(policy=RevocationPolicy.OCSP, ocsp_url=ocsp_responder),
+        fetcher=fetcher,
+    )
+    at = datetime.now(UTC)
+
+    for name in ("gost_legal_first_head", "rsa_legal_first_head"):
+        certificate = test_pki.keys[name].certificate
+        assert checker.check(certificate, test_pki.issuer_of(name), at=at) == "ocsp"
+    with pytest.raises(CertificateRevoked) as caught:
+        checker.check(
+            test_pki.keys["gost_legal_first_head_revoked"].certificate,
+            test_pki.issuer_of("gost_legal_first_head_revoked"),
+            at=at,
+        )
+    assert caught.value.code == "certificate_revoked"
+
+
+def test_certificate_aia_reaches_a_responder_on_the_base_url_port(
+    test_pki: TestPki, fetcher: HttpFetcher, tmp_path: Path
+) -> None:
+    # A copy of the PKI re-rooted at a free port, so that the URLs inside
+    # the certificates are the ones the checker follows.
+    with running_responder(test_pki) as probe:
+        port = urlsplit(probe).port
+    assert port is not None
+    moved = generate(
+        tmp_path / "pki", now=test_pki.generated_at, base_url=f"http://127.0.0.1:{port}"
+    )
+    checker = RevocationChecker(
+        RevocationSettings(policy=RevocationPolicy.OCSP_THEN_CRL), fetcher=fetcher
+    )
+    name = "gost_individual"
+
+    with running_responder(moved, port=None) as url:
+        assert url == f"http://127.0.0.1:{port}/ocsp/"
+        how = checker.check(
+            moved.keys[name].certificate, moved.issuer_of(name), at=datetime.now(UTC)
+        )
+
+    assert how == "ocsp"

@@ -20,13 +20,17 @@ from kabinet.pki.chain import validate_path
 from kabinet.pki.errors import (
     CertificateExpired,
     CertificateNotYetValid,
+    CertificateRevoked,
     IssuerUntrusted,
     Pkcs12PasswordWrong,
     SignatureInvalid,
 )
 from kabinet.pki.gost import GostPrivateKey
 from kabinet.pki.pkcs12 import load_pkcs12
+from kabinet.pki.revocation.checker import RevocationChecker, RevocationSettings
 from kabinet.pki.revocation.crl import CrlIndex, revocation_status
+from kabinet.pki.revocation.fetchers import HttpFetcher
+from kabinet.pki.revocation.policy import RevocationPolicy
 from kabinet.pki.signature import verify_signature
 from kabinet.pki.trust import TrustStore
 
@@ -626,3 +630,22 @@ def test_certificate_pem_files_match_the_key_store(test_pki: TestPki) -> None:
     for name, key in test_pki.keys.items():
         pem = (test_pki.root / "keys" / f"{name}.pem").read_bytes()
         assert Certificate.load(pem) == key.certificate
+
+
+def test_checker_reading_the_crl_folder_sees_full_and_delta_revocations(
+    test_pki: TestPki, pki_now: datetime
+) -> None:
+    checker = RevocationChecker(
+        RevocationSettings(policy=RevocationPolicy.CRL, crl_dir=test_pki.crl_dir),
+        fetcher=HttpFetcher(retries=0),
+    )
+
+    for name in ("gost_individual", "rsa_individual_auth"):
+        certificate = test_pki.keys[name].certificate
+        assert checker.check(certificate, test_pki.issuer_of(name), at=pki_now) == "crl"
+    for name in ("gost_individual_revoked", "gost_legal_first_head_revoked"):
+        with pytest.raises(CertificateRevoked) as caught:
+            checker.check(
+                test_pki.keys[name].certificate, test_pki.issuer_of(name), at=pki_now
+            )
+        assert caught.value.code == "certificate_revoked"
