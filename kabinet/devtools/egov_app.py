@@ -436,7 +436,13 @@ class _Flow:
             raise _Stop(
                 Outcome.REFUSED, f"HTTP {exchange.status}: {message}", exchange.status
             )
+        if not (isinstance(answer, dict) and answer.get("status") == "success"):
+            self.notes.append(
+                'the answer to the PUT is not {"status": "success"} (NIT QR spec v5)'
+            )
         self._print(f"{self.labels['success']} ({message})")
+        if isinstance(back_url, str):
+            self._print(f"backUrl: {back_url}")
         return self._result(
             Outcome.SIGNED,
             status=exchange.status,

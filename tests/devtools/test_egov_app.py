@@ -13,7 +13,7 @@ import io
 import json
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,10 +38,12 @@ from kabinet.pki.certificate import Certificate
 from kabinet.pki.cms import verify_cms
 from kabinet.pki.errors import PkiError
 from kabinet.pki.pkcs12 import KeyStore, load_pkcs12
+from kabinet.pki.signature import verify_signature
 from kabinet.pki.xmldsig import canonicalize, verify_xml
 from tests import vectors
 
 NCA_INDIVIDUAL = "keys/test-2026-2027/sdk2026_individual_valid.p12"
+SHA256_WITH_RSA = "1.2.840.113549.1.1.11"
 
 REFUSALS = {
     "ru": "Подпись не соответствует запрашиваемым данным",
@@ -67,6 +69,10 @@ class Bank:
     calls: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
     put_body: dict[str, Any] | None = None
     eds_login: bytes | None = None
+    # A test may serve its own API 2 answer and check the PUT its own way.
+    api2_override: dict[str, Any] | None = None
+    checker: Callable[[dict[str, Any]], None] | None = None
+    success_body: dict[str, Any] = field(default_factory=lambda: {"status": "success"})
 
     @property
     def api1_url(self) -> str:
@@ -107,6 +113,8 @@ class Bank:
         }
 
     def api2(self) -> dict[str, Any]:
+        if self.api2_override is not None:
+            return self.api2_override
         document: dict[str, Any] = {
             "id": 1,
             "nameRu": "Вход в интернет-банк",
@@ -130,6 +138,9 @@ class Bank:
 
     def check_signed(self, payload: dict[str, Any]) -> None:
         """Raises PkiError or ValueError when the PUT is not what was asked."""
+        if self.checker is not None:
+            self.checker(payload)
+            return
         (document,) = payload["documentsToSign"]
         if document["id"] != 1 or payload["signMethod"] != self.sign_method:
             raise ValueError("not the issued document")
@@ -227,7 +238,7 @@ class _BankHandler(BaseHTTPRequestHandler):
         except (PkiError, ValueError, KeyError):
             self._answer(403, {"message": REFUSALS[self._lang()]})
             return
-        self._answer(200, {"status": "success"})
+        self._answer(200, bank.success_body)
 
 
 @pytest.fixture()
@@ -397,6 +408,112 @@ def test_auth_type_eds_posts_a_signed_login_naming_api2(
     ]
     assert bank.eds_login is not None
     assert f"<url>{bank.api2_url}</url>".encode() in bank.eds_login
+
+
+def test_mix_sign_signs_each_document_by_its_own_method(
+    bank: Bank, rsa_key: KeyStore
+) -> None:
+    data = base64.b64encode(b"contract text").decode("ascii")
+    bank.api2_override = {
+        "signMethod": "MIX_SIGN",
+        "version": 1,
+        "documentsToSign": [
+            {
+                "id": 1,
+                "signMethod": "XML",
+                "nameRu": "Заявление",
+                "documentXml": "<a>1</a>",
+            },
+            {
+                "id": 2,
+                "signMethod": "CMS_SIGN_ONLY",
+                "nameRu": "Договор",
+                "document": {"file": {"mime": "text/plain", "data": data}},
+            },
+        ],
+    }
+
+    def check(payload: dict[str, Any]) -> None:
+        xml, cms = payload["documentsToSign"]
+        if verify_xml(xml["documentXml"].encode()).document != canonicalize(
+            b"<a>1</a>"
+        ):
+            raise ValueError("XML document changed")
+        der = base64.b64decode(cms["document"]["file"]["data"])
+        verify_cms(der, detached_content=b"contract text")
+        if cms["signMethod"] != "CMS_SIGN_ONLY" or cms["nameRu"] != "Договор":
+            raise ValueError("fields other than the data changed")
+
+    bank.checker = check
+
+    result = run_app(bank.qr, key_store=rsa_key)
+
+    assert result.outcome is Outcome.SIGNED
+    assert [d.sign_method for d in result.documents] == ["XML", "CMS_SIGN_ONLY"]
+
+
+def test_sign_bytes_array_returns_signature_and_certificate(
+    bank: Bank, rsa_key: KeyStore
+) -> None:
+    bank.api2_override = {
+        "signMethod": "SIGN_BYTES_ARRAY",
+        "version": 1,
+        "documentsToSign": [
+            {
+                "id": 1,
+                "nameRu": "Данные",
+                "document": {"file": {"mime": "text/plain", "data": "bytes to sign"}},
+            },
+        ],
+    }
+
+    def check(payload: dict[str, Any]) -> None:
+        answer = json.loads(payload["documentsToSign"][0]["document"]["file"]["data"])
+        certificate = Certificate.load(answer["certificate"].encode("ascii"))
+        verify_signature(
+            public_key=certificate.public_key,
+            signature_algorithm=SHA256_WITH_RSA,
+            message=b"bytes to sign",
+            signature=base64.b64decode(answer["signature"]),
+        )
+
+    bank.checker = check
+
+    result = run_app(bank.qr, key_store=rsa_key)
+
+    assert result.outcome is Outcome.SIGNED
+
+
+def test_success_without_the_v5_body_is_noted(bank: Bank, rsa_key: KeyStore) -> None:
+    bank.success_body = {"backUrl": "https://bank.kz/back"}
+    out = io.StringIO()
+
+    result = run_app(bank.qr, key_store=rsa_key, out=out)
+
+    assert result.outcome is Outcome.SIGNED
+    assert result.back_url == "https://bank.kz/back"
+    assert any("status" in note for note in result.notes)
+    assert "backUrl: https://bank.kz/back" in out.getvalue()
+
+
+def test_unknown_sign_method_is_a_protocol_error(bank: Bank, rsa_key: KeyStore) -> None:
+    bank.sign_method = "xml"
+
+    result = run_app(bank.qr, key_store=rsa_key)
+
+    assert result.outcome is Outcome.PROTOCOL_ERROR
+    assert _methods(bank) == [("GET", "mgovSign"), ("GET", "documents")]
+
+
+def test_auth_type_in_the_wrong_case_is_a_protocol_error(
+    bank: Bank, rsa_key: KeyStore
+) -> None:
+    bank.auth_type = "token"
+
+    result = run_app(bank.qr, key_store=rsa_key)
+
+    assert result.outcome is Outcome.PROTOCOL_ERROR
+    assert result.message is not None and "auth_type" in result.message
 
 
 # -- deep links ----------------------------------------------------------
