@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 
+from kabinet.pki import oids
 from kabinet.pki._time import require_aware
 from kabinet.pki.certificate import Certificate
 from kabinet.pki.errors import (
@@ -35,7 +36,8 @@ from kabinet.pki.errors import (
     PkiError,
     SignatureInvalid,
 )
-from kabinet.pki.signature import load_public_key, verify_signature
+from kabinet.pki.gost import GostPublicKey
+from kabinet.pki.signature import PublicKey, load_public_key, verify_signature
 from kabinet.pki.trust import TrustStore
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,14 @@ logger = logging.getLogger(__name__)
 MAX_PATH_CERTIFICATES = 8
 MAX_CANDIDATE_PATHS = 16
 SIGNATURE_CACHE_SIZE = 4096
+
+# Supported signature algorithms by the key they need: ("rsa", 0) or
+# ("gost", bytes per coordinate).
+_SIGNATURE_FAMILIES: dict[str, tuple[str, int]] = {
+    oids.SHA256_WITH_RSA: ("rsa", 0),
+    oids.GOST2015_512_SIGNATURE: ("gost", 64),
+    oids.GOST2015_256_SIGNATURE: ("gost", 32),
+}
 
 _verified_pairs: OrderedDict[tuple[str, str], None] = OrderedDict()
 _verified_pairs_lock = threading.Lock()
@@ -117,16 +127,35 @@ def verify_issued_by(certificate: Certificate, issuer: Certificate) -> None:
         if key in _verified_pairs:
             _verified_pairs.move_to_end(key)
             return
-    verify_signature(
-        public_key=load_public_key(issuer.spki_der),
-        signature_algorithm=certificate.signature_algorithm,
-        message=certificate.tbs_der,
-        signature=certificate.signature_value,
-    )
+    public_key = load_public_key(issuer.spki_der)
+    try:
+        verify_signature(
+            public_key=public_key,
+            signature_algorithm=certificate.signature_algorithm,
+            message=certificate.tbs_der,
+            signature=certificate.signature_value,
+        )
+    except AlgorithmUnsupported:
+        family = _SIGNATURE_FAMILIES.get(certificate.signature_algorithm)
+        if family is not None and family != _key_family(public_key):
+            # A supported algorithm the issuer's key cannot have produced
+            # (an RSA signature "by" a GOST CA): a forgery, not a gap in
+            # what kabinet supports.
+            raise SignatureInvalid(
+                f"certificate signed with {certificate.signature_algorithm}, "
+                f"which the issuer's key cannot produce"
+            ) from None
+        raise
     with _verified_pairs_lock:
         _verified_pairs[key] = None
         while len(_verified_pairs) > SIGNATURE_CACHE_SIZE:
             _verified_pairs.popitem(last=False)
+
+
+def _key_family(public_key: PublicKey) -> tuple[str, int]:
+    if isinstance(public_key, GostPublicKey):
+        return ("gost", public_key.curve.size)
+    return ("rsa", 0)
 
 
 def clear_signature_cache() -> None:

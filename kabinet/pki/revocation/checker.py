@@ -315,10 +315,12 @@ class RevocationChecker:
 
         fulls = [i for i in (*added.full, *mirrored) if not i.is_delta]
         base = self._freshest(fulls, at=at)
+        downloaded = False
         if base is None and not offline:
             base = self._download_first(
                 certificate.crl_urls, issuer, at=at, delta=False
             )
+            downloaded = True
         if base is None:
             raise RevocationUnknown(
                 f"no current CRL of {issuer.subject!r} is available"
@@ -326,10 +328,12 @@ class RevocationChecker:
 
         deltas = [i for i in (*added.delta, *mirrored) if i.is_delta]
         delta = self._applicable_delta(deltas, base, at=at)
-        if delta is None and not offline and certificate.delta_crl_urls:
-            # The certificate says a delta CRL is published; without it the
-            # status is only as recent as the base, which NCA issues with a
-            # six-month nextUpdate.
+        if delta is None and downloaded and certificate.delta_crl_urls:
+            # The certificate says a delta CRL is published next to the base
+            # just downloaded; without it the status is only as recent as
+            # the base, which NCA issues with a six-month nextUpdate. CRLs
+            # supplied by hand or by the mirror come with their delta or
+            # without one, as the operator chose.
             delta = self._download_first(
                 certificate.delta_crl_urls, issuer, at=at, delta=True
             )

@@ -457,10 +457,11 @@ def _require_current(
 ) -> None:
     """RFC 6960 4.2.2.1 and 3.2 (5): not from the future, not outdated."""
     skew = timedelta(seconds=clock_skew_seconds)
-    if this_update > at + skew or produced_at > at + skew:
-        raise RevocationUnknown(
-            f"OCSP answer dated {this_update.isoformat()} is after {at.isoformat()}"
-        )
+    for label, moment in (("producedAt", produced_at), ("thisUpdate", this_update)):
+        if moment > at + skew:
+            raise RevocationUnknown(
+                f"OCSP answer {label} {moment.isoformat()} is after {at.isoformat()}"
+            )
     if next_update is not None:
         if at > next_update:
             raise RevocationUnknown(
