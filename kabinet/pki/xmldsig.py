@@ -94,6 +94,12 @@ GOST2004_DIGEST_URI = "http://www.w3.org/2001/04/xmldsig-more#gost34311"
 RSA_SHA256_URI = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"
 
+# Limits on the shape of a document, checked after parsing and before any
+# canonicalization (see _parse).
+MAX_ELEMENTS = 10_000
+MAX_ATTRIBUTES_PER_ELEMENT = 64
+MAX_NAMESPACE_DECLARATIONS = 32
+
 _DECLARED_ENCODING = re.compile(
     rb"\A(?:\xef\xbb\xbf)?<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']"
 )
@@ -368,6 +374,33 @@ def _parse(data: bytes) -> _Element:
     inside = root.iter(etree.Comment, etree.ProcessingInstruction, etree.Entity)
     for node in (*outside, *inside):
         raise InputMalformed(f"XML with {_node_kind(node)} is refused")
+
+    # libxml2's C14N sorts attributes and namespace declarations in time
+    # quadratic in their number per element, and revisits every namespace in
+    # scope at every element: a 1 MiB document with 50,000 attributes on one
+    # element, or 64 namespaces over 250,000 elements, takes seconds. A login
+    # document has a few of each.
+    elements = 0
+    declarations = 0
+    for event, element in etree.iterwalk(root, events=("start", "start-ns")):
+        if event == "start-ns":
+            declarations += 1
+            continue
+        elements += 1
+        if len(element.attrib) > MAX_ATTRIBUTES_PER_ELEMENT:
+            raise InputMalformed(
+                f"an XML element has {len(element.attrib)} attributes; at most "
+                f"{MAX_ATTRIBUTES_PER_ELEMENT} are accepted"
+            )
+    if elements > MAX_ELEMENTS:
+        raise InputMalformed(
+            f"XML document has {elements} elements; at most {MAX_ELEMENTS} are accepted"
+        )
+    if declarations > MAX_NAMESPACE_DECLARATIONS:
+        raise InputMalformed(
+            f"XML document declares {declarations} namespaces; at most "
+            f"{MAX_NAMESPACE_DECLARATIONS} are accepted"
+        )
     return root
 
 
