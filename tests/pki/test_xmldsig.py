@@ -36,6 +36,9 @@ from kabinet.pki.xmldsig import (
     GOST2015_256_SIGNATURE_URI,
     GOST2015_512_DIGEST_URI,
     GOST2015_512_SIGNATURE_URI,
+    MAX_ATTRIBUTES_PER_ELEMENT,
+    MAX_ELEMENTS,
+    MAX_NAMESPACE_DECLARATIONS,
     RSA_SHA256_URI,
     SHA256_URI,
     XmlSignature,
@@ -373,6 +376,37 @@ def test_oversized_document_is_refused_before_parsing() -> None:
 @pytest.mark.parametrize("junk", [b"", b"not xml", b"<a><b></a>", b"\x00\x01"])
 def test_junk_is_malformed(junk: bytes) -> None:
     _raises(InputMalformed, verify_xml, junk)
+
+
+def test_element_with_too_many_attributes_is_refused() -> None:
+    attributes = b" ".join(
+        b'x%d="1"' % i for i in range(MAX_ATTRIBUTES_PER_ELEMENT + 1)
+    )
+    body = _one_signer_body().replace(b"<b>", b"<b " + attributes + b">")
+
+    error = _raises(InputMalformed, verify_xml, body)
+    assert "attributes" in error.message
+
+
+def test_document_with_too_many_namespaces_is_refused() -> None:
+    declarations = b" ".join(
+        b'xmlns:p%d="urn:p%d"' % (i, i) for i in range(MAX_NAMESPACE_DECLARATIONS + 1)
+    )
+    body = _one_signer_body().replace(b"<b>", b"<b " + declarations + b">")
+
+    error = _raises(InputMalformed, verify_xml, body)
+    assert "namespaces" in error.message
+
+
+def test_document_with_too_many_elements_is_refused() -> None:
+    body = _one_signer_body().replace(b"<b>test</b>", b"<b/>" * MAX_ELEMENTS)
+
+    error = _raises(InputMalformed, verify_xml, body)
+    assert "elements" in error.message
+
+
+def test_document_nested_too_deep_is_malformed() -> None:
+    _raises(InputMalformed, canonicalize, b"<a>" * 300 + b"</a>" * 300)
 
 
 def test_document_without_signature_is_malformed() -> None:
