@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import IO
+from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ def call(
     request = urllib.request.Request(url, data=body, method=method)
     for name, value in headers.items():
         request.add_header(name, value)
-    logger.debug("%s %s", method, url)
+    # Only the origin is logged: the path carries the one-time id.
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    logger.debug("%s %s", method, origin)
     try:
         response = _OPENER.open(request, timeout=timeout_seconds)
     except urllib.error.HTTPError as error:
@@ -77,7 +80,7 @@ def call(
             status = response.status
             response_headers = _headers(response.headers)
             payload = _read_limited(response)
-    logger.debug("%s %s -> %s", method, url, status)
+    logger.debug("%s %s -> %s", method, origin, status)
     return Exchange(
         method=method,
         url=url,

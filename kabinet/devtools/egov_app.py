@@ -298,7 +298,7 @@ def run_app(
     result = flow.run(store=store, decline=decline_mode, tamper=tamper, now=now)
     logger.info(
         "eGov app run on %s ended %s (HTTP %s)",
-        api1_url,
+        _origin(api1_url),
         result.outcome.value,
         result.status,
     )
@@ -360,7 +360,7 @@ class _Flow:
         self._print(f"{USER_AGENTS[self.app]}, {self.lang}")
 
         # API 1: who asks, until when, where API 2 is (NIT QR spec, API 1).
-        api1 = self._json_call("GET", self.api1_url, self._headers())
+        api1 = self._json_call("GET", self.api1_url, self._headers(), "API 1")
         document_info = _require_object(api1, "document")
         organisation = _require_object(api1, "organisation")
         api2_url = _require_string(document_info, "uri", "document.uri")
@@ -392,7 +392,7 @@ class _Flow:
         if not _same_origin(self.api1_url, api2_url):
             raise _Stop(
                 Outcome.PROTOCOL_ERROR,
-                f"API 2 {api2_url} is not on the origin of the QR's URL",
+                f"API 2 ({_origin(api2_url)}) is not on the origin of the QR's URL",
                 None,
             )
 
@@ -406,9 +406,11 @@ class _Flow:
                 raise _Stop(Outcome.DECLINED, "Eds mode needs a key to go on", None)
             login_xml = sign_eds_login(api2_url, key=store, time_stamp=_nit_time(now()))
             body = json.dumps({"xml": login_xml}, ensure_ascii=False).encode("utf-8")
-            payload = self._json_call("POST", api2_url, headers | _JSON_BODY, body=body)
+            payload = self._json_call(
+                "POST", api2_url, headers | _JSON_BODY, "API 2", body=body
+            )
         else:
-            payload = self._json_call("GET", api2_url, headers)
+            payload = self._json_call("GET", api2_url, headers, "API 2")
         self._check_documents(payload)
 
         if decline is not None:
@@ -428,7 +430,7 @@ class _Flow:
         ):
             self.notes.append("no NCA timestamp in the CMS: the emulator is offline")
         body = json.dumps(signed, ensure_ascii=False).encode("utf-8")
-        exchange = self._call("PUT", api2_url, headers | _JSON_BODY, body=body)
+        exchange = self._call("PUT", api2_url, headers | _JSON_BODY, "API 2", body=body)
         answer = _json_or_none(exchange.response_body)
         message = _server_message(answer, exchange.response_body)
         back_url = answer.get("backUrl") if isinstance(answer, dict) else None
@@ -463,7 +465,7 @@ class _Flow:
         canceled = dict(payload)
         canceled["status"] = "CANCELED"
         body = json.dumps(canceled, ensure_ascii=False).encode("utf-8")
-        exchange = self._call("PUT", api2_url, headers | _JSON_BODY, body=body)
+        exchange = self._call("PUT", api2_url, headers | _JSON_BODY, "API 2", body=body)
         message = _server_message(
             _json_or_none(exchange.response_body), exchange.response_body
         )
@@ -560,9 +562,12 @@ class _Flow:
         method: str,
         url: str,
         headers: dict[str, str],
+        what: str,
         *,
         body: bytes | None = None,
     ) -> Exchange:
+        # Messages name the API, not its URL: the URL carries the one-time
+        # id, which is a bearer secret (egov-qr.md 7).
         try:
             exchange = call(
                 method,
@@ -572,10 +577,12 @@ class _Flow:
                 timeout_seconds=self.timeout_seconds,
             )
         except ResponseTooLarge as exc:
-            raise _Stop(Outcome.PROTOCOL_ERROR, f"{method} {url}: {exc}", None) from exc
+            raise _Stop(
+                Outcome.PROTOCOL_ERROR, f"{what} {method}: {exc}", None
+            ) from exc
         except OSError as exc:
             raise _Stop(
-                Outcome.PROTOCOL_ERROR, f"{method} {url}: cannot connect ({exc})", None
+                Outcome.PROTOCOL_ERROR, f"{what} {method}: cannot connect ({exc})", None
             ) from exc
         self.exchanges.append(exchange)
         return exchange
@@ -585,22 +592,23 @@ class _Flow:
         method: str,
         url: str,
         headers: dict[str, str],
+        what: str,
         *,
         body: bytes | None = None,
     ) -> dict[str, Any]:
-        exchange = self._call(method, url, headers, body=body)
+        exchange = self._call(method, url, headers, what, body=body)
         answer = _json_or_none(exchange.response_body)
         if exchange.status != 200:
             message = _server_message(answer, exchange.response_body)
             raise _Stop(
                 Outcome.REFUSED,
-                f"{method} {url}: HTTP {exchange.status}: {message}",
+                f"{what} {method}: HTTP {exchange.status}: {message}",
                 exchange.status,
             )
         if not isinstance(answer, dict):
             raise _Stop(
                 Outcome.PROTOCOL_ERROR,
-                f"{method} {url}: the answer is not a JSON object",
+                f"{what} {method}: the answer is not a JSON object",
                 200,
             )
         return answer
@@ -691,6 +699,11 @@ def _require_http_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"the API 1 address is not an http(s) URL: {url[:80]!r}")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _same_origin(first: str, second: str) -> bool:

@@ -613,6 +613,9 @@ def test_bank_refusal_is_reported_with_its_localized_message(
     assert result.message is not None and REFUSALS["en"] in result.message
     assert result.exit_code == 1
     assert REFUSALS["en"] in out.getvalue()
+    # The one-time id in the URL is a bearer secret (egov-qr.md 7).
+    assert bank.attempt not in out.getvalue()
+    assert bank.attempt not in result.message
 
 
 def test_wrong_token_is_refused_at_api2(bank: Bank, rsa_key: KeyStore) -> None:
