@@ -37,6 +37,7 @@ from kabinet.pki.revocation.ocsp import (
     check_response,
 )
 from kabinet.pki.revocation.policy import RevocationPolicy
+from tests import vectors
 
 GOOD_KEYS = [
     "gost_individual",
@@ -455,3 +456,29 @@ def test_certificate_aia_reaches_a_responder_on_the_base_url_port(
         )
 
     assert how == "ocsp"
+
+
+def test_answer_has_the_shape_of_nca_responder_answers(
+    test_pki: TestPki, ocsp_responder: str, fetcher: HttpFetcher
+) -> None:
+    der, _ = _ask(fetcher, ocsp_responder, test_pki, "gost_individual")
+    ours = asn1_ocsp.OCSPResponse.load(der).basic_ocsp_response
+    nca = asn1_ocsp.OCSPResponse.load(
+        vectors.read("ocsp/ocsp_response_individual_2015.bin")
+    ).basic_ocsp_response
+
+    def nonce_value(basic: asn1_ocsp.BasicOCSPResponse) -> bytes:
+        for extension in basic["tbs_response_data"]["response_extensions"]:
+            if extension["extn_id"].dotted == "1.3.6.1.5.5.7.48.1.2":
+                return bytes(extension["extn_value"].contents)
+        raise AssertionError("no nonce")
+
+    assert ours["signature_algorithm"].dump() == nca["signature_algorithm"].dump()
+    assert ours["tbs_response_data"]["responder_id"].name == "by_name"
+    assert nca["tbs_response_data"]["responder_id"].name == "by_name"
+    assert len(ours["certs"]) == len(nca["certs"]) == 1
+    # The nonce inside extnValue is an OCTET STRING in both (RFC 8954).
+    assert nonce_value(ours)[0] == nonce_value(nca)[0] == 0x04
+    cert_id = ours["tbs_response_data"]["responses"][0]["cert_id"]
+    nca_cert_id = nca["tbs_response_data"]["responses"][0]["cert_id"]
+    assert cert_id["hash_algorithm"].dump() == nca_cert_id["hash_algorithm"].dump()

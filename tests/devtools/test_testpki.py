@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as crypto_x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -33,6 +36,7 @@ from kabinet.pki.revocation.fetchers import HttpFetcher
 from kabinet.pki.revocation.policy import RevocationPolicy
 from kabinet.pki.signature import verify_signature
 from kabinet.pki.trust import TrustStore
+from tests import vectors
 
 KEY_NAMES = {
     "gost_individual",
@@ -649,3 +653,144 @@ def test_checker_reading_the_crl_folder_sees_full_and_delta_revocations(
                 test_pki.keys[name].certificate, test_pki.issuer_of(name), at=pki_now
             )
         assert caught.value.code == "certificate_revoked"
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a certificate looks like, apart from names, keys and dates."""
+
+    version: str
+    signature: bytes
+    outer_signature: bytes
+    key_algorithm: bytes
+    extensions: frozenset[tuple[str, bool]]
+
+
+def _shape(der: bytes) -> _Shape:
+    certificate = asn1_x509.Certificate.load(der)
+    tbs = certificate["tbs_certificate"]
+    return _Shape(
+        version=tbs["version"].native,
+        signature=tbs["signature"].dump(),
+        outer_signature=certificate["signature_algorithm"].dump(),
+        key_algorithm=tbs["subject_public_key_info"]["algorithm"].dump(),
+        extensions=frozenset(
+            (e["extn_id"].dotted, bool(e["critical"].native)) for e in tbs["extensions"]
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "nca_file"),
+    [
+        ("gost_individual", "certs/from-p12/sdk2026_individual_valid.pem"),
+        ("gost_legal_first_head", "certs/from-p12/sdk2026_legal_head_valid.pem"),
+        ("gost_legal_employee", "certs/from-p12/sdk2026_legal_employee_valid.pem"),
+        (
+            "gost_information_system",
+            "certs/from-p12/sdk2026_legal_infosystem_valid.pem",
+        ),
+    ],
+)
+def test_user_certificate_has_the_shape_of_nca_one(
+    test_pki: TestPki, name: str, nca_file: str
+) -> None:
+    ours = test_pki.keys[name].certificate
+    nca = Certificate.load(vectors.read(nca_file))
+
+    assert _shape(ours.der) == _shape(nca.der)
+    assert ours.key_usage == nca.key_usage
+    assert ours.extended_key_usage == nca.extended_key_usage
+    assert ours.policies == nca.policies
+    assert ours.key_storages == nca.key_storages
+    assert ours.identity.subject_type is nca.identity.subject_type
+    assert ours.identity.employee_roles == nca.identity.employee_roles
+    if ours.identity.iin is not None:
+        assert [kind for kind, _ in ours.subject_attributes] == [
+            kind for kind, _ in nca.subject_attributes
+        ]
+
+
+def test_legacy_rsa_auth_certificate_has_the_shape_of_nca_one(
+    test_pki: TestPki,
+) -> None:
+    ours = test_pki.keys["rsa_individual_auth"].certificate
+    nca = Certificate.load(
+        vectors.read("certs/from-p12/sdk2018_individual_auth_rsa.pem")
+    )
+    our_shape, nca_shape = _shape(ours.der), _shape(nca.der)
+
+    assert our_shape.signature == nca_shape.signature
+    assert our_shape.key_algorithm == nca_shape.key_algorithm
+    # The key storage extension is added on every test certificate.
+    assert our_shape.extensions == nca_shape.extensions | {
+        (oids.KEY_STORAGE_EXTENSION, False)
+    }
+    assert ours.key_usage == nca.key_usage
+    assert ours.extended_key_usage == nca.extended_key_usage
+    assert ours.policies == nca.policies
+
+
+@pytest.mark.parametrize(
+    ("kind", "nca_file"),
+    [
+        ("root", "ca/test/root_test_gost_2022.pem"),
+        ("intermediate", "ca/test/nca_gost2022_test.pem"),
+    ],
+)
+def test_gost_ca_certificate_has_the_shape_of_nca_one(
+    test_pki: TestPki, kind: str, nca_file: str
+) -> None:
+    authority = test_pki.authorities["gost"]
+    ours = authority.root if kind == "root" else authority.intermediate
+    nca = Certificate.load(vectors.read(nca_file))
+
+    assert _shape(ours.der) == _shape(nca.der)
+    assert ours.key_usage == nca.key_usage
+    assert ours.policies == nca.policies
+    assert ours.is_ca and nca.is_ca
+
+
+def test_ocsp_responder_certificate_has_the_shape_of_nca_one(
+    test_pki: TestPki,
+) -> None:
+    response = asn1_ocsp.OCSPResponse.load(
+        vectors.read("ocsp/ocsp_response_ceo_2015_revoked.bin")
+    )
+    nca_der = response.basic_ocsp_response["certs"][0].dump()
+    ours = test_pki.authorities["gost"].ocsp_certificate
+    nca = Certificate.load(nca_der)
+
+    assert _shape(ours.der) == _shape(nca_der)
+    assert ours.key_usage == nca.key_usage
+    assert ours.extended_key_usage == nca.extended_key_usage
+    assert ours.subject_attributes[0] == nca.subject_attributes[0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "nca_file"),
+    [
+        ("full", "crl/test/nca_gost2022_test_2025-04-29.crl"),
+        ("delta", "crl/test/nca_gost2022_test_delta_2025-04-29.crl"),
+    ],
+)
+def test_gost_crl_has_the_shape_of_nca_one(
+    test_pki: TestPki, kind: str, nca_file: str
+) -> None:
+    authority = test_pki.authorities["gost"]
+    path = authority.crl_path if kind == "full" else authority.delta_crl_path
+
+    def shape(der: bytes) -> tuple[object, ...]:
+        crl = asn1_crl.CertificateList.load(der)
+        tbs = crl["tbs_cert_list"]
+        return (
+            tbs["version"].native,
+            tbs["signature"].dump(),
+            crl["signature_algorithm"].dump(),
+            [
+                (e["extn_id"].dotted, bool(e["critical"].native))
+                for e in tbs["crl_extensions"]
+            ],
+        )
+
+    assert shape(path.read_bytes()) == shape(vectors.read(nca_file))
