@@ -58,6 +58,10 @@ logger = logging.getLogger(__name__)
 
 PEM_LABELS = ("CMS", "PKCS7")
 
+# NCALayer embeds the signer certificate only (nca-pki.md 5); a chain would
+# add a few. Each one is parsed in full, so their number is bounded.
+MAX_CERTIFICATES = 16
+
 # asn1crypto parses lazily, so a malformed inner structure surfaces as one of
 # these on first access rather than at load time.
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
@@ -437,6 +441,11 @@ def _find_signer_certificate(
 ) -> Certificate:
     """The one certificate in ``certificates`` that the SignerInfo's sid
     names (RFC 5652 5.3)."""
+    if len(certificates) > MAX_CERTIFICATES:
+        raise InputMalformed(
+            f"CMS carries {len(certificates)} certificates; at most "
+            f"{MAX_CERTIFICATES} are accepted"
+        )
     matches: set[Certificate] = set()
     for der in certificates:
         certificate = Certificate.load(der)
