@@ -23,7 +23,13 @@ from kabinet.devtools.testpki import TestPki
 from kabinet.pki import oids
 from kabinet.pki.asn1 import MAX_SIGNED_DOCUMENT_BYTES
 from kabinet.pki.certificate import Certificate
-from kabinet.pki.cms import CmsSignature, sign_cms, to_pem, verify_cms
+from kabinet.pki.cms import (
+    MAX_CERTIFICATES,
+    CmsSignature,
+    sign_cms,
+    to_pem,
+    verify_cms,
+)
 from kabinet.pki.errors import (
     AlgorithmUnsupported,
     ContentMismatch,
@@ -635,6 +641,16 @@ def test_signer_certificate_among_others_is_found(
     der = _build(gost, certificates=[rsa.certificate.der, gost.certificate.der])
 
     assert verify_cms(der).signer == gost.certificate
+
+
+def test_container_with_too_many_certificates_is_refused(
+    gost: KeyStore, rsa: KeyStore
+) -> None:
+    others = [rsa.certificate.der] * MAX_CERTIFICATES
+    der = _build(gost, certificates=[*others, gost.certificate.der])
+
+    error = _raises(InputMalformed, verify_cms, der)
+    assert "certificates" in error.message
 
 
 def test_signature_by_another_key_is_invalid(gost: KeyStore, test_pki: TestPki) -> None:
