@@ -15,7 +15,12 @@ password. Here the emulator holds opened keys and one of them is
 (``http://127.0.0.1:13580/`` by default) during ``make run``. The selection
 stays until changed. ``cancel_next()`` makes the next dialog end as if the
 user closed it; ``fail_next(...)`` makes the next request fail. In ask mode
-every request waits until someone answers it on the control page.
+every request waits until someone answers it on the control page. Tests in
+another process steer the same switches through the control server's JSON
+endpoints (``GET /api/state``, ``GET /api/requests``, ``POST /api/choose``
+``{"key"}``, ``/api/cancel-next``, ``/api/fail-next`` ``{"code","message",
+"details"}``, ``/api/reset``, ``/api/answer`` ``{"key"}`` or
+``{"cancel":true}``, ``/api/clear-requests``).
 
 When the page's filters (``signerParams.extKeyUsageOids`` - every listed
 OID must be present -, ``iin``, ``bin``, ``serialNumber``, ``chain``,
