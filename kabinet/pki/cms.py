@@ -18,7 +18,10 @@ signature has exactly one legitimate shape:
   RSA).
 
 Unsigned attributes (Kalkan adds an RFC 3161 timestamp token there) are
-never read.
+never read. An ESS signingCertificate(V2) signed attribute, when a signer
+adds one, is not compared with the embedded certificate: the signature
+binds the key, and the verifier's chain check binds that certificate to a
+person, so a substituted certificate could only carry the same key.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ the form in which the server compares what it issued with what came back.
 
 Only one shape is accepted, the one a login produces (nca-pki.md 4):
 
-- a document without DOCTYPE, entities, processing instructions or
-  comments;
+- a UTF-8 document without DOCTYPE, entities, processing instructions or
+  comments, within the size limit and the shape limits below;
 - exactly one ``ds:Signature`` in the whole document, a child of the
   document element;
 - one Reference with ``URI=""`` (the whole document) and the transforms
@@ -34,6 +34,9 @@ Error codes for the shapes refused:
   the document the server compares;
 - an unknown or refused algorithm (GOST 34.310-2004, XPath, XSLT, HMAC):
   ``AlgorithmUnsupported``;
+- a DOCTYPE, a comment, a processing instruction, another encoding, or
+  more elements, attributes or namespace declarations than the limits:
+  ``InputMalformed``;
 - no certificate: ``SignerCertificateMissing``.
 """
 
