@@ -523,6 +523,8 @@ _PAST_REVOCATIONS: Final[Mapping[str, tuple[tuple[timedelta, str | None], ...]]]
         (timedelta(days=40), "certificate_hold"),
     ),
 }
+# When the revoked keys were revoked, by whether that happened after the
+# full CRL was issued (two days before generation) or before it.
 _REVOKED_KEY_AGO: Final = {False: timedelta(days=10), True: timedelta(days=1)}
 
 
@@ -1271,12 +1273,23 @@ def _print_summary(pki: TestPki) -> None:
     out.write(f"  trust anchors (KABINET_TRUST):  {pki.trust_dir}\n")
     out.write(f"  CRLs (KABINET_CRL_DIR):         {pki.crl_dir}\n")
     out.write(f"  OCSP responder URL:             {pki.ocsp_url}\n")
-    out.write(f"  password of every .p12:        {PASSWORD}\n\n")
+    out.write(f"  password of every .p12 file:    {PASSWORD}\n\n")
     width = max(len(name) for name in pki.keys)
     for name, key in pki.keys.items():
         certificate = key.certificate
-        out.write(f"{name:<{width}}  {key.status:<13}  {certificate.subject}\n")
-        out.write(f"{'':<{width}}  {'':<13}  {key.p12_path}  password {key.password}\n")
+        identity = certificate.identity
+        numbers = " ".join(
+            f"{label}{value}"
+            for label, value in (("IIN", identity.iin), ("BIN", identity.bin))
+            if value
+        )
+        roles = ",".join(sorted(role.value for role in identity.employee_roles))
+        line = (
+            f"{name:<{width}}  {key.status:<13}  {certificate.algorithm:<21}  "
+            f"{identity.common_name}  {numbers}  {roles}"
+        )
+        out.write(line.rstrip() + "\n")
+        out.write(f"{'':<{width}}  {key.p12_path}  (password {key.password})\n")
 
 
 if __name__ == "__main__":
