@@ -8,7 +8,12 @@ import sys
 
 from bench._harness import Report
 
-MODULES = ("bench.bench_gost", "bench.bench_rsa", "bench.bench_login", "bench.bench_crl")
+MODULES = (
+    "bench.bench_gost",
+    "bench.bench_rsa",
+    "bench.bench_login",
+    "bench.bench_crl",
+)
 
 
 def main() -> int:
