@@ -22,6 +22,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 
 from kabinet.pki import _der
@@ -564,7 +565,7 @@ def _require_full_scope(extension: _Extension | None) -> None:
     if extension is None:
         return
     try:
-        point = asn1_x509.IssuingDistributionPoint.load(extension.value)
+        point = asn1_crl.IssuingDistributionPoint.load(extension.value)
         narrowed = (
             bool(point["only_contains_ca_certs"].native)
             or bool(point["only_contains_attribute_certs"].native)

@@ -268,20 +268,31 @@ def make_crl(
     return crl.public_bytes(serialization.Encoding.DER)
 
 
-def resign_crl(der: bytes, key: rsa.RSAPrivateKey, *, inner_algorithm: bytes) -> bytes:
-    """Re-sign a CRL after replacing its inner signature AlgorithmIdentifier.
+def resign_crl(
+    der: bytes,
+    key: rsa.RSAPrivateKey,
+    *,
+    inner_algorithm: bytes | None = None,
+    drop_next_update: bool = False,
+) -> bytes:
+    """Re-sign a CRL after changing what cryptography's builder cannot.
 
-    Builds the NCA 2026-08-11 quirk (inner {oid}, outer {oid, NULL}) with
-    an RSA key, so that the lenient comparison is tested end to end.
+    ``inner_algorithm`` replaces the tbsCertList signature field: the NCA
+    2026-08-11 quirk (inner {oid}, outer {oid, NULL}) made with an RSA key,
+    so the lenient comparison is tested end to end. ``drop_next_update``
+    removes nextUpdate, which the builder insists on.
     """
     _, end = _der.expect(der, 0, len(der), _der.TAG_SEQUENCE)
     outer = list(_der.children(der, _der.header(der, 0, end)[1], end))
     tbs_tag, _, tbs_start, tbs_end = outer[0]
-    fields = list(_der.children(der, tbs_start, tbs_end))
-    version, algorithm = fields[0], fields[1]
-    assert version[0] == _der.TAG_INTEGER and algorithm[0] == _der.TAG_SEQUENCE
-    body = der[version[1] : version[3]] + inner_algorithm + der[algorithm[3] : tbs_end]
-    tbs = _tlv(tbs_tag, body)
+    fields = [der[o:e] for _, o, _, e in _der.children(der, tbs_start, tbs_end)]
+    assert fields[0][0] == _der.TAG_INTEGER and fields[1][0] == _der.TAG_SEQUENCE
+    if inner_algorithm is not None:
+        fields[1] = inner_algorithm
+    if drop_next_update:
+        assert fields[4][0] in (_der.TAG_UTC_TIME, _der.TAG_GENERALIZED_TIME)
+        del fields[4]
+    tbs = _tlv(tbs_tag, b"".join(fields))
     signature = key.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
     outer_algorithm = der[outer[1][1] : outer[1][3]]
     return _tlv(0x30, tbs + outer_algorithm + _tlv(0x03, b"\x00" + signature))
