@@ -442,7 +442,10 @@ def test_certificate_aia_reaches_a_responder_on_the_base_url_port(
         port = urlsplit(probe).port
     assert port is not None
     moved = generate(
-        tmp_path / "pki", now=test_pki.generated_at, base_url=f"http://127.0.0.1:{port}"
+        tmp_path / "pki",
+        now=test_pki.generated_at,
+        base_url=f"http://127.0.0.1:{port}",
+        rsa_ca_key_bits=2048,
     )
     checker = RevocationChecker(
         RevocationSettings(policy=RevocationPolicy.OCSP_THEN_CRL), fetcher=fetcher

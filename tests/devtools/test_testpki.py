@@ -295,6 +295,9 @@ def test_ca_certificates_may_issue_and_chain_by_key_identifier(
     assert intermediate.authority_key_id == root.subject_key_id
     assert intermediate.issuer_der == root.subject_der
     assert "TEST-KABINET" in root.subject and "TEST-KABINET" in intermediate.subject
+    # NCA's CA keys (nca-pki.md 1.4).
+    expected = {"gost": "GOST R 34.10-2015 512", "rsa": "RSA 4096"}[hierarchy]
+    assert root.algorithm == intermediate.algorithm == expected
     for key in test_pki.keys.values():
         if test_pki.key_authorities[key.name] == hierarchy:
             assert key.certificate.authority_key_id == intermediate.subject_key_id
