@@ -149,6 +149,7 @@ from kabinet.pki.errors import (
 )
 from kabinet.pki.pkcs12 import load_pkcs12
 from kabinet.pki.revocation.checker import RevocationChecker, RevocationSettings
+from kabinet.pki.revocation.crl import read_issuer
 from kabinet.pki.revocation.fetchers import HttpFetcher
 from kabinet.pki.revocation.policy import RevocationPolicy
 from kabinet.pki.trust import (
@@ -541,7 +542,7 @@ def _add_crl(
     raw = _read_file(path, max_bytes=MAX_CRL_BYTES)
     try:
         der = decode_armor(raw, labels=("X509 CRL",), max_bytes=MAX_CRL_BYTES)
-        issuer_name = crl_issuer_der(der)
+        issuer_name = read_issuer(der)
     except PkiError as error:
         raise UsageError(f"CRL {path}: {error.code}: {error.message}") from None
     candidates = [
@@ -561,19 +562,6 @@ def _add_crl(
         return
     assert failure is not None
     raise UsageError(f"CRL {path} refused: {failure.code}: {failure.message}")
-
-
-def crl_issuer_der(der: bytes) -> bytes:
-    """The DER of a CRL's issuer Name (RFC 5280 5.1: the fourth field of
-    tbsCertList when version is present, the third otherwise)."""
-    from asn1crypto import crl as asn1_crl
-
-    try:
-        parsed = asn1_crl.CertificateList.load(der)
-        issuer: bytes = parsed["tbs_cert_list"]["issuer"].dump()
-    except (ValueError, TypeError, KeyError) as error:
-        raise InputMalformed(f"not a CRL: {error}") from None
-    return issuer
 
 
 def verify_report(
