@@ -485,3 +485,29 @@ def test_answer_has_the_shape_of_nca_responder_answers(
     cert_id = ours["tbs_response_data"]["responses"][0]["cert_id"]
     nca_cert_id = nca["tbs_response_data"]["responses"][0]["cert_id"]
     assert cert_id["hash_algorithm"].dump() == nca_cert_id["hash_algorithm"].dump()
+
+
+def test_answers_are_dated_by_the_wall_clock_by_default(
+    test_pki: TestPki, fetcher: HttpFetcher
+) -> None:
+    with running_responder(test_pki) as url:
+        before = datetime.now(UTC).replace(microsecond=0)
+        der, _ = _ask(fetcher, url, test_pki, "gost_individual")
+        after = datetime.now(UTC)
+
+    parsed = crypto_ocsp.load_der_ocsp_response(der)
+    assert before <= parsed.produced_at_utc <= after
+    assert parsed.this_update_utc == parsed.produced_at_utc
+
+
+def test_pinned_clock_dates_the_answers(
+    test_pki: TestPki, pinned_responder: str, fetcher: HttpFetcher, pki_now: datetime
+) -> None:
+    der, request = _ask(fetcher, pinned_responder, test_pki, "gost_legal_signer")
+
+    answer = check_response(
+        der, request=request, issuer=test_pki.issuer_of("gost_legal_signer"), at=pki_now
+    )
+
+    assert answer.produced_at == answer.this_update == pki_now
+    assert answer.next_update == pki_now + timedelta(hours=1)
