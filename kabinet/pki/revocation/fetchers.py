@@ -7,11 +7,11 @@ opens a socket by itself.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import time
 import urllib.error
 import urllib.request
-from http.client import HTTPMessage
 from typing import IO, Protocol
 from urllib.parse import urlsplit
 
@@ -48,7 +48,7 @@ class _SchemeCheckingRedirects(urllib.request.HTTPRedirectHandler):
         fp: IO[bytes],
         code: int,
         msg: str,
-        headers: HTTPMessage,
+        headers: http.client.HTTPMessage,
         newurl: str,
     ) -> urllib.request.Request | None:
         if urlsplit(newurl).scheme.lower() not in ALLOWED_SCHEMES:
@@ -159,13 +159,17 @@ class HttpFetcher:
             raise _RetryableError(str(reason) or type(exc).__name__) from None
 
 
-def _read_limited(response: IO[bytes], url: str, limit: int, deadline: float) -> bytes:
+def _read_limited(
+    response: http.client.HTTPResponse, url: str, limit: int, deadline: float
+) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
         if time.monotonic() > deadline:
             raise _RetryableError("timed out while reading the body")
-        chunk = response.read(_CHUNK_BYTES)
+        # read1 returns what has arrived instead of waiting for a full
+        # chunk, so the deadline is looked at while a server trickles.
+        chunk = response.read1(_CHUNK_BYTES)
         if not chunk:
             return b"".join(chunks)
         total += len(chunk)
