@@ -41,7 +41,7 @@ class OrganisationDetails:
 def lock_person(iin: str) -> Person | None:
     """The person with this IIN, locked for update until the transaction ends."""
     return (
-        Person.objects.select_for_update()
+        Person.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(iin=iin)
         .first()
@@ -50,12 +50,7 @@ def lock_person(iin: str) -> Person | None:
 
 def lock_organisation(bin_: str) -> Organisation | None:
     """The organisation with this BIN, locked until the transaction ends."""
-    return (
-        Organisation.objects.select_for_update()
-        .select_related("system_user")
-        .filter(bin=bin_)
-        .first()
-    )
+    return Organisation.objects.select_for_update().filter(bin=bin_).first()
 
 
 def upsert_person(details: PersonDetails, *, at: datetime) -> Person:
