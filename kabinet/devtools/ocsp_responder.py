@@ -121,13 +121,11 @@ class OcspResponder:
     ) -> None:
         self._clock = clock or _wall_clock
         self._validity = validity
-        self._signers = tuple(
-            _Signer(authority, store.certificate, store.private_key)
-            for authority, store in (
-                (authority, pki.ocsp_signer(name))
-                for name, authority in pki.authorities.items()
-            )
-        )
+        signers = []
+        for name, authority in pki.authorities.items():
+            store = pki.ocsp_signer(name)
+            signers.append(_Signer(authority, store.certificate, store.private_key))
+        self._signers = tuple(signers)
 
     def respond(self, request_der: bytes) -> bytes:
         """The DER OCSPResponse to one DER OCSPRequest; never raises for
