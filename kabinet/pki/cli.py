@@ -207,6 +207,21 @@ _KEY_STORAGE_NAMES = {
 }
 
 
+_ALGORITHM_NAMES = {
+    oids.SHA256: "SHA-256",
+    oids.STREEBOG_256: "GOST R 34.11-2015 256 (Streebog)",
+    oids.STREEBOG_512: "GOST R 34.11-2015 512 (Streebog)",
+    oids.GOST34311_DIGEST: "GOST 34.311-95",
+    oids.RSA_ENCRYPTION: "RSA",
+    oids.SHA256_WITH_RSA: "sha256WithRSAEncryption",
+    oids.GOST2015_256_SIGNATURE: "GOST R 34.10-2015 256",
+    oids.GOST2015_512_SIGNATURE: "GOST R 34.10-2015 512",
+    oids.GOST2015_256_KEY: "GOST R 34.10-2015 256 (key OID)",
+    oids.GOST2015_512_KEY: "GOST R 34.10-2015 512 (key OID)",
+    oids.GOST2004_SIGNATURE: "GOST 34.310-2004",
+}
+
+
 class UsageError(Exception):
     """Raised inside a command for bad usage or input that cannot be read."""
 
@@ -781,10 +796,16 @@ def _print_inspect_text(report: dict[str, Any]) -> None:
     if kind == "cms":
         print(f"Signing time: {report['signing_time'] or 'not stated'}")
         print(f"Content: {'attached' if report['attached'] else 'detached'}")
-        print(f"Digest algorithm: {report['digest_algorithm']}")
+        print(f"Digest algorithm: {_algorithm_name(report['digest_algorithm'])}")
     if kind in ("cms", "xml"):
-        print(f"Signature algorithm: {report['signature_algorithm']}")
+        algorithm = _algorithm_name(report["signature_algorithm"])
+        print(f"Signature algorithm: {algorithm}")
         _print_content(report["content"])
+
+
+def _algorithm_name(identifier: str) -> str:
+    name = _ALGORITHM_NAMES.get(identifier)
+    return f"{name} ({identifier})" if name else identifier
 
 
 def _print_inspect_error(kind: str | None, error: PkiError, *, as_json: bool) -> None:
