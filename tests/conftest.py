@@ -25,9 +25,13 @@ def test_pki(tmp_path_factory: pytest.TempPathFactory, pki_now: datetime) -> Tes
 
 
 @pytest.fixture()
-def ocsp_responder(test_pki: TestPki) -> Iterator[str]:
-    """A running OCSP responder for the test PKI; yields its URL."""
+def ocsp_responder(test_pki: TestPki, pki_now: datetime) -> Iterator[str]:
+    """A running OCSP responder for the test PKI; yields its URL.
+
+    Its answers are dated ``pki_now``, the moment tests check "as of", so a
+    long session never sees answers from its own future.
+    """
     from kabinet.devtools.ocsp_responder import running_responder
 
-    with running_responder(test_pki) as url:
+    with running_responder(test_pki, clock=lambda: pki_now) as url:
         yield url
