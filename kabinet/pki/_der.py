@@ -79,7 +79,8 @@ def encode_length(length: int) -> bytes:
 
 def encode_integer(value: int) -> bytes:
     """The complete DER INTEGER TLV for ``value`` (X.690 8.3)."""
-    body = value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True)
+    magnitude = value if value >= 0 else -value - 1
+    body = value.to_bytes(magnitude.bit_length() // 8 + 1, "big", signed=True)
     return bytes([TAG_INTEGER]) + encode_length(len(body)) + body
 
 
