@@ -128,7 +128,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -238,13 +239,13 @@ def main(argv: list[str]) -> int:
     except SystemExit as stop:
         # argparse exits by itself on --help (0) and on bad usage (2).
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
-    _configure_logging(verbose=args.verbose)
     command: Callable[[argparse.Namespace], int] = args.command
-    try:
-        return command(args)
-    except UsageError as problem:
-        print(f"kabinet pki: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+    with _logging(verbose=args.verbose):
+        try:
+            return command(args)
+        except UsageError as problem:
+            print(f"kabinet pki: {problem}", file=sys.stderr)
+            return EXIT_USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -330,18 +331,30 @@ def _add_trust_home(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _configure_logging(*, verbose: bool) -> None:
+@contextmanager
+def _logging(*, verbose: bool) -> Iterator[None]:
+    """Route the package's log to stderr for ``-v``, for one command only.
+
+    Without ``-v`` the command prints the outcome itself; a NullHandler
+    keeps Python's last-resort handler from printing each WARNING again.
+    Whatever is added is taken away afterwards, so calling main() leaves
+    the logging of the calling process as it was.
+    """
     package_logger = logging.getLogger("kabinet")
+    previous_level = package_logger.level
+    handler: logging.Handler
     if verbose:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        package_logger.addHandler(handler)
         package_logger.setLevel(logging.DEBUG)
-        return
-    # Without -v the outcome is printed by the command itself; this keeps
-    # Python's last-resort handler from printing each WARNING a second time.
-    if not package_logger.handlers:
-        package_logger.addHandler(logging.NullHandler())
+    else:
+        handler = logging.NullHandler()
+    package_logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        package_logger.removeHandler(handler)
+        package_logger.setLevel(previous_level)
 
 
 # ---------------------------------------------------------------- inspect

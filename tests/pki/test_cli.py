@@ -617,6 +617,24 @@ def test_trust_update_without_network_fails_with_the_code(
 # --- the command line as such -----------------------------------------------------
 
 
+def test_verbose_prints_the_verification_log_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+    test_pki: TestPki,
+    pki_now: datetime,
+    tmp_path: Path,
+) -> None:
+    signed = _signed_file(test_pki, "gost_individual", pki_now, tmp_path / "v.p7s")
+
+    status, _, err = _run(
+        capsys, "-v", "verify", signed, *_verify_args(test_pki, pki_now)
+    )
+
+    assert status == 0
+    assert "INFO kabinet.pki.verifier: CMS verification started" in err
+    assert "DEBUG kabinet.pki.verifier: Verification step passed: revocation" in err
+    assert CHALLENGE.decode() not in err
+
+
 def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = _run(capsys, "--help")
 
