@@ -9,6 +9,11 @@
  *   error    {"status": false, "code": ..., "message": ..., "details": ...}
  * Every text shown comes from the server (the login-config JSON or an error
  * answer), in the page's language.
+ *
+ * Other ways in plug into the same page: a tab with role="tab" that is not
+ * disabled switches to its panel (aria-controls), and the page root
+ * (#login) announces "kabinet:role-selected" and "kabinet:method-selected"
+ * events with {role, method} in their detail.
  */
 (function () {
   "use strict";
@@ -38,7 +43,13 @@
     retry: byId("ncalayer-retry")
   };
 
-  var state = { role: null, challenge: null, signature: null, busy: false };
+  var state = {
+    role: null,
+    method: "eds",
+    challenge: null,
+    signature: null,
+    busy: false
+  };
 
   function byId(id) {
     return document.getElementById(id);
@@ -91,7 +102,35 @@
       button.querySelector(".role-card__name").textContent;
     resetEds();
     elements.stepMethod.hidden = false;
-    elements.select.focus();
+    announce("kabinet:role-selected");
+    if (state.method === "eds") {
+      elements.select.focus();
+    }
+  }
+
+  function announce(name) {
+    root.dispatchEvent(
+      new CustomEvent(name, { detail: { role: state.role, method: state.method } })
+    );
+  }
+
+  function selectMethod(tab) {
+    if (tab.disabled) {
+      return;
+    }
+    var tabs = document.querySelectorAll('[role="tab"]');
+    for (var i = 0; i < tabs.length; i += 1) {
+      var selected = tabs[i] === tab;
+      tabs[i].setAttribute("aria-selected", selected ? "true" : "false");
+      tabs[i].tabIndex = selected ? 0 : -1;
+      var panel = byId(tabs[i].getAttribute("aria-controls"));
+      if (panel) {
+        panel.hidden = !selected;
+      }
+    }
+    state.method = tab.id.replace(/^method-/, "");
+    resetEds();
+    announce("kabinet:method-selected");
   }
 
   function changeRole() {
@@ -354,6 +393,12 @@
   for (var i = 0; i < cards.length; i += 1) {
     cards[i].addEventListener("click", function (event) {
       selectRole(event.currentTarget);
+    });
+  }
+  var tabs = document.querySelectorAll('[role="tab"]');
+  for (var j = 0; j < tabs.length; j += 1) {
+    tabs[j].addEventListener("click", function (event) {
+      selectMethod(event.currentTarget);
     });
   }
   elements.changeRole.addEventListener("click", changeRole);
