@@ -29,6 +29,7 @@ from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
+from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
@@ -321,7 +322,7 @@ def _parse(der: bytes) -> Certificate:
         warnings.filterwarnings(
             "ignore", message="Attribute's length must be", category=UserWarning
         )
-        extensions = parsed.extensions
+        extensions = _extensions(parsed, der)
 
     key_usage = _key_usage(extensions)
     basic_constraints = _extension(extensions, x509.BasicConstraints)
@@ -368,6 +369,64 @@ def _parse(der: bytes) -> Certificate:
             if e.critical and e.oid.dotted_string not in _UNDERSTOOD_EXTENSIONS
         ),
     )
+
+
+def _extensions(parsed: x509.Certificate, der: bytes) -> x509.Extensions:
+    try:
+        return parsed.extensions
+    except ValueError as error:
+        repaired = _with_nocheck_repaired(der)
+        if repaired is None:
+            raise InputMalformed(
+                f"certificate extensions do not parse: {error}"
+            ) from None
+    # Only the extensions are read from the repaired copy; the signed bytes,
+    # the signature and every other field come from the original.
+    return x509.load_der_x509_certificate(repaired).extensions
+
+
+def _with_nocheck_repaired(der: bytes) -> bytes | None:
+    """The certificate with an empty id-pkix-ocsp-nocheck value made NULL.
+
+    RFC 6960 4.2.2.2.1 gives the extension a NULL value; the NCA test OCSP
+    responder certificates of 2019-2023 carry an empty OCTET STRING instead,
+    which strict parsers refuse. The extension only tells a client not to
+    check the responder's own status, which this package never relies on,
+    so mending it changes nothing that is checked. Any other malformed
+    extension stays a refusal (None).
+    """
+    raw = asn1_x509.Certificate.load(der)
+    tbs = raw["tbs_certificate"]
+    # Read the extensions without asn1crypto's per-OID value parsing, which
+    # is what fails on the empty value.
+    extensions = _RawExtensions.load(tbs["extensions"].dump(), explicit=3)
+    mended = []
+    repaired = False
+    for extension in extensions:
+        oid = extension["extn_id"].dotted
+        empty = extension["extn_value"].native == b""
+        if oid == oids.OCSP_NO_CHECK and empty and not extension["critical"].native:
+            extension = _RawExtension(
+                {"extn_id": oid, "critical": False, "extn_value": b"\x05\x00"}
+            )
+            repaired = True
+        mended.append(extension)
+    if not repaired:
+        return None
+    tbs["extensions"] = asn1_x509.Extensions.load(_RawExtensions(mended).dump())
+    return raw.dump(force=True)
+
+
+class _RawExtension(core.Sequence):
+    _fields = [  # noqa: RUF012 (asn1crypto's declaration style)
+        ("extn_id", core.ObjectIdentifier),
+        ("critical", core.Boolean, {"default": False}),
+        ("extn_value", core.OctetString),
+    ]
+
+
+class _RawExtensions(core.SequenceOf):
+    _child_spec = _RawExtension
 
 
 def _extension(extensions: x509.Extensions, kind: type[Any]) -> Any:

@@ -529,3 +529,37 @@ def test_malformed_key_storage_extension_is_malformed(
         )
 
     assert caught.value.code == "malformed_input"
+
+
+def _nca_test_ocsp_responder_der() -> bytes:
+    from asn1crypto import ocsp as asn1_ocsp
+
+    response = asn1_ocsp.OCSPResponse.load(
+        vectors.read("ocsp/ocsp_response_individual_sign_2004.bin")
+    )
+    basic = response["response_bytes"]["response"].parsed
+    der: bytes = basic["certs"][0].dump()
+    return der
+
+
+def test_empty_ocsp_nocheck_value_of_nca_responder_is_tolerated() -> None:
+    der = _nca_test_ocsp_responder_der()
+
+    certificate = Certificate.load(der)
+
+    assert certificate.der == der
+    assert oids.EKU_OCSP_SIGNING in certificate.extended_key_usage
+    assert certificate.ocsp_urls == ("http://ocsp.pki.gov.kz",)
+
+
+def test_tolerated_nocheck_does_not_excuse_another_broken_extension() -> None:
+    der = _nca_test_ocsp_responder_der()
+    # extendedKeyUsage whose inner SEQUENCE is re-tagged as a SET.
+    good = bytes.fromhex("040c300a06082b06010505070309")
+    assert good in der
+    damaged = der.replace(good, bytes.fromhex("040c310a06082b06010505070309"))
+
+    with pytest.raises(InputMalformed) as caught:
+        Certificate.load(damaged)
+
+    assert caught.value.code == "malformed_input"

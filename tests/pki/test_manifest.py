@@ -360,21 +360,7 @@ def test_crl_indexes_and_verifies_at_validate_at(e: dict[str, Any]) -> None:
 
 
 def _ocsp_cases() -> list[Any]:
-    cases = []
-    for e in entries("ocsp_response"):
-        marks = []
-        if e["responder"]["cn"] == "СЕРВИС ПРОВЕРКИ ОНЛАЙН СТАТУСА СЕРТИФИКАТА":
-            # This responder certificate carries id-pkix-ocsp-nocheck with an
-            # empty extnValue (04 00 instead of 04 02 05 00); Certificate.load
-            # refuses it, so the answer cannot be attributed to it yet.
-            marks.append(
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="Certificate.load refuses an empty ocsp-nocheck value",
-                )
-            )
-        cases.append(pytest.param(e, id=e["path"], marks=marks))
-    return cases
+    return [pytest.param(e, id=e["path"]) for e in entries("ocsp_response")]
 
 
 @pytest.mark.parametrize("e", _ocsp_cases())
