@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -600,28 +600,55 @@ def _index_entries(der: bytes, start: int, end: int) -> array[int]:
 
     The walk checks each entry's framing and its serial's tag and length;
     the entries' other fields are decoded only when an entry is looked up.
+    It is written out flat because it runs once per entry: the common
+    header forms are read inline, the general reader handles the rest.
     """
     offsets = array("I")
-    append = offsets.append
+    keys: list[bytes] = []
+    add_offset = offsets.append
+    add_key = keys.append
     position = start
     while position < end:
-        tag, content, stop = _der.header(der, position, end)
-        if tag != _der.TAG_SEQUENCE:
-            raise InputMalformed(f"CRL entry at offset {position} is not a SEQUENCE")
-        # Serial numbers are at most 20 octets (RFC 5280 4.1.2.2); a short
-        # length form keeps the sort key a plain slice.
-        if stop - content < 2 or der[content] != _der.TAG_INTEGER:
-            raise InputMalformed(f"CRL entry at offset {position} has no serial")
-        if der[content + 1] >= 0x80 or content + 2 + der[content + 1] > stop:
-            raise InputMalformed(f"CRL entry at offset {position} has a bad serial")
-        append(position)
+        first = der[position + 1] if position + 1 < end else 0x80
+        if der[position] == _der.TAG_SEQUENCE and first < 0x80:
+            content = position + 2
+            stop = content + first
+        elif der[position] == _der.TAG_SEQUENCE and first == 0x81:
+            content = position + 3
+            stop = content + der[position + 2]
+        else:
+            tag, content, stop = _der.header(der, position, end)
+            if tag != _der.TAG_SEQUENCE:
+                raise InputMalformed(
+                    f"CRL entry at offset {position} is not a SEQUENCE"
+                )
+        # Serial numbers are at most 20 octets (RFC 5280 4.1.2.2), so the
+        # serial has a one-octet length and its TLV is the sort key as is.
+        serial_end = content + 2 + (der[content + 1] if content + 1 < stop else 0x80)
+        if (
+            stop > end
+            or der[content] != _der.TAG_INTEGER
+            or der[content + 1] >= 0x80
+            or serial_end > stop
+        ):
+            raise InputMalformed(f"CRL entry at offset {position} is malformed")
+        add_offset(position)
+        add_key(der[content:serial_end])
         position = stop
-    if der.find(_BOOLEAN_TRUE, start, end) != -1:
-        # Some entry may carry a critical extension; check them one by one.
-        # Without the byte pattern no entry can (X.690 11.1: TRUE is 0xFF).
-        for offset in offsets:
-            _require_known_entry_extensions(der, offset)
-    return array("I", sorted(offsets, key=lambda o: _serial_tlv(der, o)))
+    # An entry with a critical extension holds the octets of BOOLEAN TRUE
+    # (X.690 11.1: TRUE is 0xFF); only the entries where the pattern occurs
+    # (mostly by chance, inside a serial) are decoded and checked.
+    checked = -1
+    found = der.find(_BOOLEAN_TRUE, start, end)
+    while found != -1:
+        entry = bisect_right(offsets, found) - 1
+        if entry != checked:
+            _require_known_entry_extensions(der, offsets[entry])
+            checked = entry
+        found = der.find(_BOOLEAN_TRUE, found + 1, end)
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    del keys
+    return array("I", [offsets[i] for i in order])
 
 
 def _entry_fields(der: bytes, offset: int) -> list[tuple[int, int, int, int]]:

@@ -499,3 +499,41 @@ def test_crl_with_a_wrong_authority_key_identifier_is_refused():
         CrlIndex.build(der, issuer=ca.certificate, at=NOW)
 
     assert "authorityKeyIdentifier" in caught.value.message
+
+
+def test_critical_entry_extension_deep_in_a_long_crl_is_refused():
+    ca = generated_ca()
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.x509.subject)
+        .last_update(NOW - DAY)
+        .next_update(NOW + DAY)
+    )
+    for serial in range(1000, 1100):
+        entry = x509.RevokedCertificateBuilder().serial_number(serial)
+        entry = entry.revocation_date(NOW - DAY)
+        if serial == 1077:
+            entry = entry.add_extension(
+                x509.UnrecognizedExtension(
+                    x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00"
+                ),
+                True,
+            )
+        builder = builder.add_revoked_certificate(entry.build())
+    der = builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    with pytest.raises(RevocationUnknown) as caught:
+        CrlIndex.build(der, issuer=ca.certificate, at=NOW)
+
+    assert "1.2.3.4" in caught.value.message
+
+
+def test_serial_that_looks_like_boolean_true_is_harmless():
+    ca = generated_ca()
+    serial = 0x0101FF0101FF
+    der = make_crl(ca, revoked=((serial, NOW - DAY, x509.ReasonFlags.superseded),))
+
+    index = CrlIndex.build(der, issuer=ca.certificate, at=NOW)
+
+    entry = index.lookup(serial)
+    assert entry is not None and entry.reason == "superseded"

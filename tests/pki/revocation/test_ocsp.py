@@ -215,20 +215,54 @@ def test_real_answer_checked_with_the_wrong_issuer_is_unknown():
     assert caught.value.code == "revocation_unknown"
 
 
-def test_real_rsa_answer_with_a_malformed_responder_certificate_is_unknown():
-    # The 2022 RSA test responder certificate encodes id-pkix-ocsp-nocheck
-    # as an empty OCTET STRING instead of NULL; Certificate.load refuses it,
-    # so the responder cannot be identified.
-    der, request, issuer = real_case(
-        "ocsp/ocsp_response_individual_sign_2004.bin", "ca/test/nca_rsa_test_2019.pem"
+def test_real_rsa_answer_is_good():
+    # Its responder certificate encodes id-pkix-ocsp-nocheck as an empty
+    # OCTET STRING instead of NULL, which Certificate.load tolerates.
+    path = "ocsp/ocsp_response_individual_sign_2004.bin"
+    der, request, issuer = real_case(path, "ca/test/nca_rsa_test_2019.pem")
+
+    answer = check_response(
+        der,
+        request=request,
+        issuer=issuer,
+        at=vectors.at(vectors.entry(path)["validate_at"]),
     )
+
+    assert answer.responder.subject_der != issuer.subject_der
+    assert answer.this_update == vectors.at(vectors.entry(path)["producedAt"])
+
+
+@pytest.mark.parametrize("offset", [100, -300, -5])
+def test_altered_real_rsa_answer_is_unknown(offset):
+    path = "ocsp/ocsp_response_individual_sign_2004.bin"
+    der, request, issuer = real_case(path, "ca/test/nca_rsa_test_2019.pem")
+    altered = bytearray(der)
+    altered[offset] ^= 0x01
 
     with pytest.raises(RevocationUnknown) as caught:
         check_response(
-            der, request=request, issuer=issuer, at=vectors.at("2022-09-02T16:53:59Z")
+            bytes(altered),
+            request=request,
+            issuer=issuer,
+            at=vectors.at(vectors.entry(path)["validate_at"]),
         )
 
-    assert "ResponderID" in caught.value.message
+    assert caught.value.code == "revocation_unknown"
+
+
+def test_real_gost_2004_answer_cannot_be_checked():
+    path = "ocsp/ocsp_response_ceo_sign_2004_revoked.bin"
+    der, request, issuer = real_case(path, "ca/test/nca_gost_test_2019.pem")
+
+    with pytest.raises(RevocationUnknown) as caught:
+        check_response(
+            der,
+            request=request,
+            issuer=issuer,
+            at=vectors.at(vectors.entry(path)["validate_at"]),
+        )
+
+    assert "34.310-2004" in caught.value.message
 
 
 # ------------------------------------------------- generated answers
