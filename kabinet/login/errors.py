@@ -11,7 +11,7 @@ from __future__ import annotations
 from kabinet.pki.errors import PkiError
 
 
-class LoginRefused(PkiError):  # noqa: N818 (the hierarchy names conditions)
+class LoginRefused(PkiError):
     """Base of refusals made by the login layer rather than the core."""
 
     code = "login_refused"

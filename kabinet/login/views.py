@@ -246,6 +246,7 @@ def eds_login_api(request: HttpRequest) -> HttpResponse:
     at = clock.now()
     meta = RequestMeta.from_request(request)
     trail = AttemptTrail(method=LoginMethod.EDS, meta=meta, at=at)
+    logger.info("ЭЦП login attempt started: ip=%s", meta.ip)
     try:
         require_ip_under_limit(meta.ip, at=at)
         body = _read_json(request, max_bytes=_MAX_LOGIN_BODY_BYTES)
