@@ -414,10 +414,11 @@ def _with_nocheck_repaired(der: bytes) -> bytes | None:
     if not repaired:
         return None
     tbs["extensions"] = asn1_x509.Extensions.load(_RawExtensions(mended).dump())
-    return raw.dump(force=True)
+    repaired_der: bytes = raw.dump(force=True)
+    return repaired_der
 
 
-class _RawExtension(core.Sequence):
+class _RawExtension(core.Sequence):  # type: ignore[misc]
     _fields = [  # noqa: RUF012 (asn1crypto's declaration style)
         ("extn_id", core.ObjectIdentifier),
         ("critical", core.Boolean, {"default": False}),
@@ -425,7 +426,7 @@ class _RawExtension(core.Sequence):
     ]
 
 
-class _RawExtensions(core.SequenceOf):
+class _RawExtensions(core.SequenceOf):  # type: ignore[misc]
     _child_spec = _RawExtension
 
 
