@@ -280,6 +280,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "kabinet.accounts",
     "kabinet.login",
+    "kabinet.login.qr",
     "kabinet.cabinet",
 ]
 

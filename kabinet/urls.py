@@ -5,6 +5,8 @@
 /sessions/end-others/  end other sessions (POST)   /i18n/setlang/  language
 /api/auth/roles, /api/auth/eds/challenge, /api/auth/eds/login,
 /api/auth/logout, /api/me                          JSON (kabinet.login.views)
+/api/auth/qr/start, /api/auth/qr/<id>/status       JSON (kabinet.login.qr.views)
+/egov/qr/<id>/mgovSign, /egov/qr/<id>/documents    eGov app API 1 / API 2
 /admin/                staff
 """
 
@@ -18,6 +20,7 @@ from django.views.i18n import set_language
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kabinet.login.urls")),
+    path("", include("kabinet.login.qr.urls")),
     path("", include("kabinet.cabinet.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
