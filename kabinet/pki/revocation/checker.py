@@ -106,6 +106,8 @@ class RevocationChecker:
     """Answers "is this certificate revoked?" under a RevocationPolicy."""
 
     def __init__(self, settings: RevocationSettings, *, fetcher: Fetcher) -> None:
+        if settings.crl_dir is not None and not settings.crl_dir.is_dir():
+            raise ValueError(f"crl_dir {settings.crl_dir} is not a folder")
         self.settings = settings
         self._fetcher = fetcher
         self._cache = GoodAnswerCache(ttl_seconds=settings.good_cache_seconds)
@@ -157,11 +159,11 @@ class RevocationChecker:
             try:
                 answer = self._ask_ocsp(certificate, issuer, at=at)
             except CertificateRevoked as exc:
-                self._warn(certificate, "OCSP", exc)
+                self._log_refusal(certificate, "OCSP", exc)
                 raise
             except RevocationUnknown as exc:
                 if not policy.uses_crl:
-                    self._warn(certificate, "OCSP", exc)
+                    self._log_refusal(certificate, "OCSP", exc)
                     raise
                 # RFC 6960 2.2: without a usable OCSP answer the client may
                 # turn to another source; the CRL is verified as strictly.
@@ -180,10 +182,10 @@ class RevocationChecker:
         try:
             valid_until = self._ask_crl(certificate, issuer, at=at)
         except CertificateRevoked as exc:
-            self._warn(certificate, "CRL", exc)
+            self._log_refusal(certificate, "CRL", exc)
             raise
         except RevocationUnknown as exc:
-            self._warn(certificate, "CRL", exc)
+            self._log_refusal(certificate, "CRL", exc)
             if ocsp_failure is not None:
                 raise RevocationUnknown(
                     f"OCSP: {ocsp_failure.message}; CRL: {exc.message}"
@@ -447,8 +449,10 @@ class RevocationChecker:
         )
 
     @staticmethod
-    def _warn(certificate: Certificate, source: str, exc: PkiError) -> None:
-        logger.warning(
+    def _log_refusal(certificate: Certificate, source: str, exc: PkiError) -> None:
+        # INFO, not WARNING: the verifier logs the refused login once, with
+        # the same code and serial.
+        logger.info(
             "revocation check by %s failed for serial %s: %s (%s)",
             source,
             certificate.serial_hex,

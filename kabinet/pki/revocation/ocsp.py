@@ -193,9 +193,7 @@ def _check(
     basic = _basic_response(der)
     tbs = basic.parsed["tbs_response_data"]
 
-    signer = _responder(basic, issuer=issuer, at=at)
-
-    _require_signature(basic, signer)
+    signer = _verified_signer(basic, issuer=issuer, at=at)
 
     _require_known_extensions(tbs["response_extensions"], _KNOWN_RESPONSE_EXTENSIONS)
     _require_nonce(tbs["response_extensions"], expected_nonce=request.nonce)
@@ -286,17 +284,20 @@ def _basic_response(der: bytes) -> _BasicResponse:
     return _BasicResponse(parsed=basic, tbs_der=tbs_der, certificates=certificates)
 
 
-def _responder(
+def _verified_signer(
     basic: _BasicResponse,
     *,
     issuer: Certificate,
     at: datetime,
 ) -> Certificate:
-    """The certificate that signed the answer, with its authority checked.
+    """The certificate whose key signed the answer and may answer for it.
 
     RFC 6960 4.2.2.2: either the CA that issued the certificate in
     question, or a responder certificate issued directly by that CA with
-    id-kp-OCSPSigning in its extendedKeyUsage.
+    id-kp-OCSPSigning in its extendedKeyUsage. Every certificate that
+    matches the ResponderID is tried (a responder may share the CA's
+    name); the first with authority and a verifying signature wins, else
+    the first failure is raised.
     """
     candidates = [issuer]
     for raw in basic.certificates:
@@ -312,11 +313,18 @@ def _responder(
         raise RevocationUnknown(
             "no certificate in the OCSP response matches its ResponderID"
         )
-    signer = matching[0]
-    if signer == issuer:
+    failure: RevocationUnknown | None = None
+    for signer in matching:
+        try:
+            if signer != issuer:
+                _require_delegated_responder(signer, issuer=issuer, at=at)
+            _require_signature(basic, signer)
+        except RevocationUnknown as exc:
+            failure = failure or exc
+            continue
         return signer
-    _require_delegated_responder(signer, issuer=issuer, at=at)
-    return signer
+    assert failure is not None
+    raise failure
 
 
 def _is_responder(

@@ -139,6 +139,11 @@ def test_bad_setting_is_named(setting, value):
         RevocationSettings(**{setting: value})
 
 
+def test_missing_mirror_folder_is_named_at_start(tmp_path):
+    with pytest.raises(ValueError, match="crl_dir"):
+        checker(FakeFetcher(), crl_dir=tmp_path / "absent")
+
+
 # ------------------------------------------------------------------ OCSP
 
 

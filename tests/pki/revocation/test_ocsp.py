@@ -299,6 +299,25 @@ def test_good_answer_signed_by_the_ca_itself_with_a_key_hash_id_is_accepted():
     assert answer.next_update is not None
 
 
+def test_delegated_responder_sharing_the_ca_name_is_found():
+    ca, leaf = hierarchy()
+    namesake = make_leaf(
+        "CA",
+        issuer=ca,
+        key_label="responder",
+        ocsp_signing=True,
+        ocsp_url=None,
+        crl_url=None,
+    )
+    assert namesake.certificate.subject_der == ca.certificate.subject_der
+    request = build_request(leaf.certificate, ca.certificate)
+    der = make_ocsp_response(leaf, ca, responder=namesake, nonce=request.nonce)
+
+    answer = check_response(der, request=request, issuer=ca.certificate, at=NOW)
+
+    assert answer.responder == namesake.certificate
+
+
 def test_responder_without_ocsp_signing_usage_is_not_trusted():
     ca, leaf = hierarchy()
     responder = make_responder(ca, ocsp_signing=False)
