@@ -20,6 +20,7 @@ from kabinet.pki.errors import (
     InputMalformed,
     RevocationUnknown,
 )
+from kabinet.pki.revocation import crl as crl_module
 from kabinet.pki.revocation.checker import RevocationChecker, RevocationSettings
 from kabinet.pki.revocation.policy import RevocationPolicy
 from tests import vectors
@@ -315,6 +316,33 @@ def test_crl_is_downloaded_once_and_refreshed_after_its_period():
 
     revocation.check(leaf.certificate, ca.certificate, at=NOW + timedelta(minutes=61))
     assert fetcher.count("GET") == 2
+
+
+def test_unchanged_crl_is_not_verified_again_on_refresh(monkeypatch):
+    ca, leaf = hierarchy()
+    fetcher = FakeFetcher({CRL_URL: make_crl(ca)})
+    verified = []
+    real = crl_module.verify_signature
+
+    def counting(**kwargs: object) -> None:
+        verified.append(1)
+        real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(crl_module, "verify_signature", counting)
+    revocation = checker(
+        fetcher,
+        policy=RevocationPolicy.CRL,
+        crl_refresh_seconds=60,
+        good_cache_seconds=0,
+    )
+
+    revocation.check(leaf.certificate, ca.certificate, at=NOW)
+    revocation.check(leaf.certificate, ca.certificate, at=NOW + timedelta(minutes=2))
+    fetcher.answers[CRL_URL] = make_crl(ca, number=2)
+    revocation.check(leaf.certificate, ca.certificate, at=NOW + timedelta(minutes=4))
+
+    assert fetcher.count("GET") == 3
+    assert len(verified) == 2
 
 
 def test_failed_refresh_keeps_a_crl_that_is_still_current():
