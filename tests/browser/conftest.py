@@ -29,6 +29,7 @@ from playwright.sync_api import (
     BrowserContext,
     Page,
     Playwright,
+    ViewportSize,
     sync_playwright,
 )
 from pytest_django import Settings
@@ -55,7 +56,7 @@ CHROMIUM_ARGS = (
 )
 # A login is a few round trips to 127.0.0.1; this only bounds a hang.
 STEP_TIMEOUT_MS = 15_000
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
