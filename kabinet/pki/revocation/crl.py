@@ -274,7 +274,11 @@ class CrlIndex:
             raise RevocationUnknown("not a delta CRL: no deltaCRLIndicator")
         if base.is_delta:
             raise RevocationUnknown("a delta CRL applies to a complete CRL only")
-        if base.issuer_der != self.issuer_der:
+        if base.issuer_der != self.issuer_der or (
+            base.authority_key_id is not None
+            and self.authority_key_id is not None
+            and base.authority_key_id != self.authority_key_id
+        ):
             raise RevocationUnknown("delta CRL and base CRL have different issuers")
         if base.crl_number is None or base.crl_number < self.base_crl_number:
             raise RevocationUnknown(
