@@ -85,6 +85,10 @@ NCA_KEY_PASSWORD: Final = "Qwerty12"  # the published SDK test password
 FIRST_SELECTED_KEY: Final = "gost_legal_first_head"
 # The key the eGov app emulator example uses: an individual (candidate).
 QR_EXAMPLE_KEY: Final = "gost_individual"
+# The QR login is off without the bank's BIN (the eGov app shows it); in
+# development, unless KABINET_BANK_BIN is given, a placeholder that no
+# organisation has.
+DEVELOPMENT_BANK_BIN: Final = "000000000000"
 
 _READY_TIMEOUT_SECONDS: Final = 60.0
 _STOP_SIGNALS: Final = (
@@ -356,6 +360,7 @@ def server_environment(layout: Layout) -> dict[str, str]:
         "KABINET_NCALAYER_URL": NCALAYER_URL,
         "KABINET_COOKIE_SECURE": "0",
         "KABINET_SERVE_STATIC": "1",
+        "KABINET_BANK_BIN": os.environ.get("KABINET_BANK_BIN") or DEVELOPMENT_BANK_BIN,
     }
 
 
@@ -401,7 +406,7 @@ def _interrupt(signal_number: int, frame: FrameType | None) -> None:
 def _shown(path: Path) -> str:
     """A path relative to the working folder when it lies inside it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(path.absolute().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
@@ -478,10 +483,15 @@ def banner(
         f"  signs with the key selected on {emulator.control_url}/ (choose one",
         "  that fits the role), then press “Отправить”.",
         "",
-        "  QR login: choose a role, then “QR”; copy the text of the code",
-        "  (it starts with mobileSign:) and play the eGov app with a key file:",
-        f"    {python} -m kabinet.devtools.egov_app 'mobileSign:{PUBLIC_URL}/...' \\",
+        "  QR login: choose a role, then “QR-код”. The code's text is the",
+        "  data-qr attribute of the image; in the browser's console:",
+        "    document.getElementById('qr-image').dataset.qr",
+        "  Play the eGov app with it and a key file that fits the role:",
+        f"    {python} -m kabinet.devtools.egov_app \\",
+        f"        'mobileSign:{PUBLIC_URL}/egov/qr/<id>/mgovSign' \\",
         f"        --p12 {_shown(example.path)} --password {example.password}",
+        "  (add --app business for a legal entity's key); the page then opens",
+        "  the cabinet by itself.",
         "",
         "  Ctrl-C stops the server, the emulator and the responder.",
         "=" * 78,
