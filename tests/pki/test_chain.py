@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography import x509
 
-from kabinet.pki import chain
+from kabinet.pki import chain, signature
 from kabinet.pki.certificate import Certificate
 from kabinet.pki.chain import validate_path
 from kabinet.pki.errors import (
@@ -69,7 +70,7 @@ def production_store() -> TrustStore:
 
 
 @pytest.mark.parametrize("entry", SDK2026, ids=lambda e: e["path"].split("/")[-1])
-def test_sdk2026_certificate_chains_to_the_test_set(entry):
+def test_sdk2026_certificate_chains_to_the_test_set(entry: dict[str, Any]) -> None:
     leaf = load(entry["path"])
 
     path = validate_path(
@@ -83,7 +84,7 @@ def test_sdk2026_certificate_chains_to_the_test_set(entry):
     assert path[0] == leaf
 
 
-def test_sdk2026_certificate_is_untrusted_by_the_production_set():
+def test_sdk2026_certificate_is_untrusted_by_the_production_set() -> None:
     entry = SDK2026[0]
 
     with pytest.raises(IssuerUntrusted) as caught:
@@ -96,7 +97,7 @@ def test_sdk2026_certificate_is_untrusted_by_the_production_set():
     assert caught.value.code == "untrusted_issuer"
 
 
-def test_production_chains_validate_ca_to_root():
+def test_production_chains_validate_ca_to_root() -> None:
     store = production_store()
     at = vectors.at("2026-06-01T00:00:00Z")
 
@@ -106,7 +107,7 @@ def test_production_chains_validate_ca_to_root():
         assert store.is_root(path[-1])
 
 
-def test_rsa_test_certificate_chains_to_its_2018_hierarchy():
+def test_rsa_test_certificate_chains_to_its_2018_hierarchy() -> None:
     entry = vectors.entry("certs/test/ncanode_individual_sign_2004_rsa.pem")
     store = store_of("ca/test/root_rsa_test_2018.pem", "ca/test/nca_rsa_test_2019.pem")
 
@@ -117,7 +118,7 @@ def test_rsa_test_certificate_chains_to_its_2018_hierarchy():
     assert len(path) == 3
 
 
-def test_certificate_after_its_validity_is_expired():
+def test_certificate_after_its_validity_is_expired() -> None:
     entry = vectors.entry("certs/from-p12/sdk2026_individual_valid.pem")
     leaf = load(entry["path"])
 
@@ -130,7 +131,7 @@ def test_certificate_after_its_validity_is_expired():
     assert leaf.serial_hex in caught.value.message
 
 
-def test_certificate_before_its_validity_is_not_yet_valid():
+def test_certificate_before_its_validity_is_not_yet_valid() -> None:
     leaf = load("certs/from-p12/sdk2026_individual_valid.pem")
 
     with pytest.raises(CertificateNotYetValid) as caught:
@@ -142,7 +143,7 @@ def test_certificate_before_its_validity_is_not_yet_valid():
     assert leaf.serial_hex in caught.value.message
 
 
-def test_expired_intermediate_is_named():
+def test_expired_intermediate_is_named() -> None:
     root = make_ca("ROOT", key_label="root")
     ca = make_ca("CA", key_label="ca", issuer=root, not_after=NOW - DAY)
     leaf = make_leaf("LEAF", issuer=ca)
@@ -159,7 +160,7 @@ def lookalike_of_nca_test_ca() -> tuple[Certificate, x509.Name]:
     return load("ca/test/nca_gost2022_test.pem"), real.subject
 
 
-def test_lookalike_ca_with_its_own_key_identifier_is_untrusted():
+def test_lookalike_ca_with_its_own_key_identifier_is_untrusted() -> None:
     nca, subject = lookalike_of_nca_test_ca()
     fake_ca = make_ca("unused", key_label="lookalike", subject=subject)
     forged = make_leaf("ТЕСТОВ ТЕСТ", issuer=fake_ca)
@@ -171,7 +172,7 @@ def test_lookalike_ca_with_its_own_key_identifier_is_untrusted():
     assert caught.value.code == "untrusted_issuer"
 
 
-def test_lookalike_ca_without_key_identifier_fails_on_the_signature():
+def test_lookalike_ca_without_key_identifier_fails_on_the_signature() -> None:
     nca, subject = lookalike_of_nca_test_ca()
     fake_ca = make_ca("unused", key_label="lookalike", subject=subject)
     forged = make_leaf("ТЕСТОВ ТЕСТ", issuer=fake_ca, with_aki=False)
@@ -184,7 +185,7 @@ def test_lookalike_ca_without_key_identifier_fails_on_the_signature():
     assert forged.certificate.serial_hex in caught.value.message
 
 
-def test_lookalike_copying_the_real_key_identifier_fails_on_the_signature():
+def test_lookalike_copying_the_real_key_identifier_fails_on_the_signature() -> None:
     nca, subject = lookalike_of_nca_test_ca()
     fake_ca = make_ca("unused", key_label="lookalike", subject=subject)
     assert nca.subject_key_id is not None
@@ -214,7 +215,7 @@ def generated_hierarchy(**ca_options: object) -> tuple[TrustStore, Certificate]:
     return store, leaf.certificate
 
 
-def test_generated_rsa_path_validates():
+def test_generated_rsa_path_validates() -> None:
     store, leaf = generated_hierarchy()
 
     path = validate_path(leaf, trust=store, at=NOW)
@@ -222,7 +223,7 @@ def test_generated_rsa_path_validates():
     assert [c.subject for c in path] == ["CN=LEAF,C=KZ", "CN=CA,C=KZ", "CN=ROOT,C=KZ"]
 
 
-def test_tampered_certificate_signature_is_invalid():
+def test_tampered_certificate_signature_is_invalid() -> None:
     store, leaf = generated_hierarchy()
     der = bytearray(leaf.der)
     der[-1] ^= 0x01
@@ -234,7 +235,7 @@ def test_tampered_certificate_signature_is_invalid():
     assert caught.value.code == "signature_invalid"
 
 
-def test_issuer_that_is_not_a_ca_breaks_the_chain():
+def test_issuer_that_is_not_a_ca_breaks_the_chain() -> None:
     store, leaf = generated_hierarchy(ca=False)
 
     with pytest.raises(ChainInvalid) as caught:
@@ -244,7 +245,7 @@ def test_issuer_that_is_not_a_ca_breaks_the_chain():
     assert "cA" in caught.value.message
 
 
-def test_issuer_without_key_cert_sign_breaks_the_chain():
+def test_issuer_without_key_cert_sign_breaks_the_chain() -> None:
     store, leaf = generated_hierarchy(key_cert_sign=False)
 
     with pytest.raises(ChainInvalid) as caught:
@@ -254,7 +255,7 @@ def test_issuer_without_key_cert_sign_breaks_the_chain():
     assert "keyCertSign" in caught.value.message
 
 
-def test_path_length_constraint_is_enforced():
+def test_path_length_constraint_is_enforced() -> None:
     root = make_ca("ROOT", key_label="root")
     upper = make_ca("UPPER", key_label="ca", issuer=root, path_length=0)
     lower = make_ca("LOWER", key_label="lower", issuer=upper)
@@ -270,13 +271,13 @@ def test_path_length_constraint_is_enforced():
     assert "UPPER" in caught.value.message
 
 
-def test_path_length_zero_allows_issuing_end_entities():
+def test_path_length_zero_allows_issuing_end_entities() -> None:
     store, leaf = generated_hierarchy(path_length=0)
 
     assert len(validate_path(leaf, trust=store, at=NOW)) == 3
 
 
-def test_unhandled_critical_extension_breaks_the_chain():
+def test_unhandled_critical_extension_breaks_the_chain() -> None:
     unknown = x509.UnrecognizedExtension(
         x509.ObjectIdentifier("1.2.3.4.5"), b"\x05\x00"
     )
@@ -289,7 +290,7 @@ def test_unhandled_critical_extension_breaks_the_chain():
     assert "1.2.3.4.5" in caught.value.message
 
 
-def test_cross_issued_cas_without_a_root_end_as_untrusted():
+def test_cross_issued_cas_without_a_root_end_as_untrusted() -> None:
     first = make_ca("FIRST", key_label="root")
     second = make_ca("SECOND", key_label="ca", issuer=first)
     first_by_second = make_ca("FIRST", key_label="root", issuer=second)
@@ -304,7 +305,7 @@ def test_cross_issued_cas_without_a_root_end_as_untrusted():
     assert caught.value.code == "untrusted_issuer"
 
 
-def test_second_candidate_is_used_when_the_first_has_expired():
+def test_second_candidate_is_used_when_the_first_has_expired() -> None:
     root = make_ca("ROOT", key_label="root")
     old = make_ca("CA", key_label="ca", issuer=root, not_after=NOW - DAY)
     renewed = make_ca("CA", key_label="ca", issuer=root)
@@ -318,7 +319,7 @@ def test_second_candidate_is_used_when_the_first_has_expired():
     assert path[1] == renewed.certificate
 
 
-def test_gost_2004_path_is_unsupported():
+def test_gost_2004_path_is_unsupported() -> None:
     entry = vectors.entry("certs/test/ncanode_ceo_sign_2004_gost.pem")
     store = store_of(
         "ca/test/root_gost_test_2018.pem", "ca/test/nca_gost_test_2019.pem"
@@ -332,18 +333,20 @@ def test_gost_2004_path_is_unsupported():
     assert caught.value.code == "unsupported_algorithm"
 
 
-def test_naive_time_is_refused():
+def test_naive_time_is_refused() -> None:
     store, leaf = generated_hierarchy()
 
     with pytest.raises(ValueError, match="timezone-aware"):
         validate_path(leaf, trust=store, at=datetime(2026, 6, 1))
 
 
-def test_verified_signatures_are_not_checked_twice(monkeypatch):
+def test_verified_signatures_are_not_checked_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     store, leaf = generated_hierarchy()
     chain.clear_signature_cache()
     calls = []
-    real = chain.verify_signature
+    real = signature.verify_signature
 
     def counting(**kwargs: object) -> None:
         calls.append(kwargs["message"])

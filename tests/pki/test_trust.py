@@ -12,6 +12,7 @@ from kabinet.pki.errors import FetchFailed, InputMalformed, TrustPinMismatch
 from kabinet.pki.trust import (
     MANIFEST_NAME,
     TRUST_SETS,
+    PinnedCertificate,
     TrustStore,
     import_trust_set,
     install_trust_set,
@@ -61,7 +62,9 @@ class FakeFetcher:
     [(s, p) for s, pins in TRUST_SETS.items() for p in pins],
     ids=lambda value: getattr(value, "name", value),
 )
-def test_pin_is_the_der_sha256_of_the_published_certificate(set_name, pin):
+def test_pin_is_the_der_sha256_of_the_published_certificate(
+    set_name: str, pin: PinnedCertificate
+) -> None:
     path = VECTOR_FILES[pin.name]
     certificate = Certificate.load(vectors.read(path))
 
@@ -72,19 +75,19 @@ def test_pin_is_the_der_sha256_of_the_published_certificate(set_name, pin):
     assert all(url.startswith(("http://", "https://")) for url in pin.urls)
 
 
-def test_trust_sets_have_one_root_and_one_issuing_ca_per_algorithm():
+def test_trust_sets_have_one_root_and_one_issuing_ca_per_algorithm() -> None:
     for pins in TRUST_SETS.values():
         assert sum(p.is_root for p in pins) == 2
         assert sum(not p.is_root for p in pins) == 2
 
 
-def test_test_set_leaves_out_the_gost_2004_hierarchy():
+def test_test_set_leaves_out_the_gost_2004_hierarchy() -> None:
     fingerprints = {p.sha256 for p in TRUST_SETS["test"]}
     for path in ("ca/test/root_gost_test_2020.pem", "ca/test/nca_gost_test_2023.pem"):
         assert Certificate.load(vectors.read(path)).sha256 not in fingerprints
 
 
-def test_installed_set_loads_as_roots_and_intermediates(tmp_path):
+def test_installed_set_loads_as_roots_and_intermediates(tmp_path: Path) -> None:
     written = install_trust_set("test", pem_files("test"), tmp_path)
 
     assert [p.name for p in written] == [f"{p.name}.pem" for p in TRUST_SETS["test"]]
@@ -99,7 +102,7 @@ def test_installed_set_loads_as_roots_and_intermediates(tmp_path):
     ]
 
 
-def test_unpinned_certificate_is_refused_and_old_set_kept(tmp_path):
+def test_unpinned_certificate_is_refused_and_old_set_kept(tmp_path: Path) -> None:
     install_trust_set("test", pem_files("test"), tmp_path)
     before = sorted(p.name for p in (tmp_path / "test").iterdir())
     offered = [*pem_files("test"), vectors.read("ca/test/root_gost_test_2020.pem")]
@@ -112,7 +115,7 @@ def test_unpinned_certificate_is_refused_and_old_set_kept(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["test"]
 
 
-def test_production_certificate_is_refused_for_the_test_set(tmp_path):
+def test_production_certificate_is_refused_for_the_test_set(tmp_path: Path) -> None:
     offered = [*pem_files("test")[:3], vectors.read("ca/prod/nca_gost_2022.pem")]
 
     with pytest.raises(TrustPinMismatch) as caught:
@@ -122,7 +125,7 @@ def test_production_certificate_is_refused_for_the_test_set(tmp_path):
     assert not (tmp_path / "test").exists()
 
 
-def test_incomplete_set_is_refused(tmp_path):
+def test_incomplete_set_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TrustPinMismatch) as caught:
         install_trust_set("production", pem_files("production")[:3], tmp_path)
 
@@ -131,7 +134,7 @@ def test_incomplete_set_is_refused(tmp_path):
     assert not (tmp_path / "production").exists()
 
 
-def test_reinstall_replaces_the_set_without_leftovers(tmp_path):
+def test_reinstall_replaces_the_set_without_leftovers(tmp_path: Path) -> None:
     install_trust_set("production", pem_files("production"), tmp_path)
     (tmp_path / "production" / "stale.txt").write_text("from an older install")
 
@@ -142,7 +145,7 @@ def test_reinstall_replaces_the_set_without_leftovers(tmp_path):
     assert len(load_trust("production", trust_home=tmp_path)) == 4
 
 
-def test_import_reads_pem_and_der_files_from_a_folder(tmp_path):
+def test_import_reads_pem_and_der_files_from_a_folder(tmp_path: Path) -> None:
     source = tmp_path / "download"
     source.mkdir()
     for index, data in enumerate(pem_files("test")):
@@ -160,7 +163,7 @@ def test_import_reads_pem_and_der_files_from_a_folder(tmp_path):
     assert len(load_trust("test", trust_home=home)) == 4
 
 
-def test_import_reads_a_pem_bundle(tmp_path):
+def test_import_reads_a_pem_bundle(tmp_path: Path) -> None:
     source = tmp_path / "bundle"
     source.mkdir()
     bundle = "".join(Certificate.load(d).to_pem() for d in pem_files("production"))
@@ -171,7 +174,7 @@ def test_import_reads_a_pem_bundle(tmp_path):
     assert len(written) == 4
 
 
-def test_import_refuses_a_folder_with_a_foreign_certificate(tmp_path):
+def test_import_refuses_a_folder_with_a_foreign_certificate(tmp_path: Path) -> None:
     source = tmp_path / "download"
     source.mkdir()
     for index, data in enumerate(pem_files("test")):
@@ -185,7 +188,7 @@ def test_import_refuses_a_folder_with_a_foreign_certificate(tmp_path):
     assert not (tmp_path / "home" / "test").exists()
 
 
-def test_import_refuses_a_file_that_is_not_a_certificate(tmp_path):
+def test_import_refuses_a_file_that_is_not_a_certificate(tmp_path: Path) -> None:
     source = tmp_path / "download"
     source.mkdir()
     (source / "broken.cer").write_bytes(b"\x30\x03\x02\x01")
@@ -197,7 +200,7 @@ def test_import_refuses_a_file_that_is_not_a_certificate(tmp_path):
     assert "broken.cer" in caught.value.message
 
 
-def test_update_downloads_each_pin_and_falls_back_to_a_mirror(tmp_path):
+def test_update_downloads_each_pin_and_falls_back_to_a_mirror(tmp_path: Path) -> None:
     bodies = {}
     for pin, data in zip(
         TRUST_SETS["production"], pem_files("production"), strict=True
@@ -215,7 +218,7 @@ def test_update_downloads_each_pin_and_falls_back_to_a_mirror(tmp_path):
     assert len(load_trust("production", trust_home=tmp_path).roots) == 2
 
 
-def test_update_refuses_a_download_that_does_not_match_the_pin(tmp_path):
+def test_update_refuses_a_download_that_does_not_match_the_pin(tmp_path: Path) -> None:
     bodies = {
         pin.url: Certificate.load(data).der
         for pin, data in zip(TRUST_SETS["test"], pem_files("test"), strict=True)
@@ -232,7 +235,7 @@ def test_update_refuses_a_download_that_does_not_match_the_pin(tmp_path):
     assert not (tmp_path / "test").exists()
 
 
-def test_update_without_network_fails_and_writes_nothing(tmp_path):
+def test_update_without_network_fails_and_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(FetchFailed) as caught:
         update_trust_set("test", tmp_path, fetcher=FakeFetcher({}))
 
@@ -240,7 +243,7 @@ def test_update_without_network_fails_and_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_tampered_installed_set_is_refused_on_load(tmp_path):
+def test_tampered_installed_set_is_refused_on_load(tmp_path: Path) -> None:
     install_trust_set("test", pem_files("test"), tmp_path)
     impostor = _material.make_ca("IMPOSTOR ROOT", key_label="x")
     (tmp_path / "test" / "extra.pem").write_text(impostor.certificate.to_pem())
@@ -251,12 +254,12 @@ def test_tampered_installed_set_is_refused_on_load(tmp_path):
     assert caught.value.code == "trust_pin_mismatch"
 
 
-def test_set_that_is_not_installed_is_reported(tmp_path):
+def test_set_that_is_not_installed_is_reported(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="kabinet pki trust update production"):
         load_trust("production", trust_home=tmp_path)
 
 
-def test_folder_spec_loads_any_certificates_without_pins(tmp_path):
+def test_folder_spec_loads_any_certificates_without_pins(tmp_path: Path) -> None:
     root = _material.make_ca("ROOT", key_label="root")
     ca = _material.make_ca("CA", key_label="ca", issuer=root)
     (tmp_path / "root.pem").write_text(root.certificate.to_pem())
@@ -268,7 +271,7 @@ def test_folder_spec_loads_any_certificates_without_pins(tmp_path):
     assert store.intermediates == (ca.certificate,)
 
 
-def test_issuers_are_narrowed_by_key_identifier():
+def test_issuers_are_narrowed_by_key_identifier() -> None:
     first = _material.make_ca("SAME NAME", key_label="root")
     second = _material.make_ca("SAME NAME", key_label="ca")
     leaf = _material.make_leaf("LEAF", issuer=second)
@@ -277,7 +280,7 @@ def test_issuers_are_narrowed_by_key_identifier():
     assert store.issuers_of(leaf.certificate) == (second.certificate,)
 
 
-def test_issuers_without_key_identifier_are_all_candidates():
+def test_issuers_without_key_identifier_are_all_candidates() -> None:
     first = _material.make_ca("SAME NAME", key_label="root")
     second = _material.make_ca("SAME NAME", key_label="ca")
     leaf = _material.make_leaf("LEAF", issuer=second, with_aki=False)
@@ -289,7 +292,7 @@ def test_issuers_without_key_identifier_are_all_candidates():
     }
 
 
-def test_store_dedupes_a_certificate_given_as_root_and_intermediate():
+def test_store_dedupes_a_certificate_given_as_root_and_intermediate() -> None:
     root = _material.make_ca("ROOT", key_label="root")
 
     store = TrustStore.from_certificates([root.certificate], [root.certificate])
@@ -298,6 +301,6 @@ def test_store_dedupes_a_certificate_given_as_root_and_intermediate():
     assert store.intermediates == ()
 
 
-def test_missing_trust_folder_is_reported(tmp_path: Path):
+def test_missing_trust_folder_is_reported(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         TrustStore.from_directory(tmp_path / "absent")

@@ -17,7 +17,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import ocsp as x509_ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import (
+    AuthorityInformationAccessOID,
+    ExtendedKeyUsageOID,
+    NameOID,
+)
 
 from kabinet.pki import _der
 from kabinet.pki.certificate import Certificate
@@ -157,7 +161,7 @@ def make_leaf(
             x509.AuthorityInformationAccess(
                 [
                     x509.AccessDescription(
-                        x509.AuthorityInformationAccessOID.OCSP,
+                        AuthorityInformationAccessOID.OCSP,
                         x509.UniformResourceIdentifier(ocsp_url),
                     )
                 ]

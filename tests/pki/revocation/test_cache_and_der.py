@@ -15,7 +15,7 @@ from kabinet.pki.revocation.policy import RevocationPolicy
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def test_good_answer_is_kept_for_its_time_to_live():
+def test_good_answer_is_kept_for_its_time_to_live() -> None:
     cache = GoodAnswerCache(ttl_seconds=300)
     cache.remember(("ca", 1), source="ocsp", at=T0)
 
@@ -24,7 +24,7 @@ def test_good_answer_is_kept_for_its_time_to_live():
     assert cache.lookup(("ca", 2), at=T0) is None
 
 
-def test_good_answer_does_not_outlive_its_next_update():
+def test_good_answer_does_not_outlive_its_next_update() -> None:
     cache = GoodAnswerCache(ttl_seconds=3600)
     cache.remember(
         ("ca", 1), source="crl", at=T0, next_update=T0 + timedelta(minutes=5)
@@ -34,7 +34,7 @@ def test_good_answer_does_not_outlive_its_next_update():
     assert cache.lookup(("ca", 1), at=T0 + timedelta(minutes=6)) is None
 
 
-def test_good_answer_does_not_count_before_it_was_obtained():
+def test_good_answer_does_not_count_before_it_was_obtained() -> None:
     cache = GoodAnswerCache(ttl_seconds=300)
     cache.remember(("ca", 1), source="ocsp", at=T0)
 
@@ -42,14 +42,14 @@ def test_good_answer_does_not_count_before_it_was_obtained():
     assert cache.lookup(("ca", 1), at=T0) == "ocsp"
 
 
-def test_zero_time_to_live_keeps_nothing():
+def test_zero_time_to_live_keeps_nothing() -> None:
     cache = GoodAnswerCache(ttl_seconds=0)
     cache.remember(("ca", 1), source="ocsp", at=T0)
 
     assert len(cache) == 0
 
 
-def test_oldest_answers_are_dropped_at_the_bound():
+def test_oldest_answers_are_dropped_at_the_bound() -> None:
     cache = GoodAnswerCache(ttl_seconds=300, max_entries=3)
     for serial in range(5):
         cache.remember(("ca", serial), source="ocsp", at=T0)
@@ -59,14 +59,14 @@ def test_oldest_answers_are_dropped_at_the_bound():
     assert cache.lookup(("ca", 4), at=T0) == "ocsp"
 
 
-def test_cache_refuses_naive_times():
+def test_cache_refuses_naive_times() -> None:
     cache = GoodAnswerCache(ttl_seconds=300)
 
     with pytest.raises(ValueError, match="timezone-aware"):
         cache.remember(("ca", 1), source="ocsp", at=T0.replace(tzinfo=None))
 
 
-def test_policies_name_their_sources():
+def test_policies_name_their_sources() -> None:
     assert RevocationPolicy("ocsp-then-crl").uses_ocsp
     assert RevocationPolicy("ocsp-then-crl").uses_crl
     assert not RevocationPolicy.OCSP.uses_crl
@@ -77,7 +77,7 @@ def test_policies_name_their_sources():
 @pytest.mark.parametrize(
     "value", [0, 1, 127, 128, 255, 256, -1, -128, -129, 2**159, 2**160 - 1, 2**1000]
 )
-def test_integers_encode_like_asn1crypto(value):
+def test_integers_encode_like_asn1crypto(value: int) -> None:
     encoded = _der.encode_integer(value)
 
     assert encoded == Integer(value).dump()
@@ -90,7 +90,7 @@ def test_integers_encode_like_asn1crypto(value):
     "oid",
     ["1.2.398.3.10.1.1.2.3.2", "2.5.29.20", "0.9.2342.19200300.100.1.1", "2.999.3"],
 )
-def test_oids_round_trip(oid):
+def test_oids_round_trip(oid: str) -> None:
     encoded = _der.encode_oid(oid)
 
     assert encoded == ObjectIdentifier(oid).dump()
@@ -107,7 +107,7 @@ def test_oids_round_trip(oid):
         b"\x1f\x01\x00",  # high tag number
     ],
 )
-def test_malformed_headers_are_refused(data):
+def test_malformed_headers_are_refused(data: bytes) -> None:
     with pytest.raises(InputMalformed):
         _der.header(data, 0, len(data))
 
@@ -128,7 +128,9 @@ def test_malformed_headers_are_refused(data):
         ),
     ],
 )
-def test_times_decode_as_rfc_5280_says(tag, text, expected):
+def test_times_decode_as_rfc_5280_says(
+    tag: int, text: bytes, expected: datetime
+) -> None:
     assert _der.decode_time(tag, text, 0, len(text)) == expected
 
 
@@ -142,6 +144,6 @@ def test_times_decode_as_rfc_5280_says(tag, text, expected):
         (_der.TAG_UTC_TIME, b"26-811034919Z"),
     ],
 )
-def test_times_outside_rfc_5280_are_refused(tag, text):
+def test_times_outside_rfc_5280_are_refused(tag: int, text: bytes) -> None:
     with pytest.raises(InputMalformed):
         _der.decode_time(tag, text, 0, len(text))

@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp as x509_ocsp
 
+from kabinet.pki import signature
 from kabinet.pki.certificate import Certificate
 from kabinet.pki.errors import (
     CertificateRevoked,
@@ -103,7 +104,7 @@ def checker(fetcher: FakeFetcher, **settings: object) -> RevocationChecker:
 # ---------------------------------------------------------------- policy
 
 
-def test_off_policy_warns_and_asks_nobody(caplog):
+def test_off_policy_warns_and_asks_nobody(caplog: pytest.LogCaptureFixture) -> None:
     fetcher = FakeFetcher()
     ca, leaf = hierarchy()
 
@@ -115,7 +116,7 @@ def test_off_policy_warns_and_asks_nobody(caplog):
     assert fetcher.calls == []
 
 
-def test_certificate_and_issuer_must_belong_together():
+def test_certificate_and_issuer_must_belong_together() -> None:
     _, leaf = hierarchy()
     other = make_ca("OTHER", key_label="lookalike")
 
@@ -135,12 +136,12 @@ def test_certificate_and_issuer_must_belong_together():
         ("policy", "ocsp"),
     ],
 )
-def test_bad_setting_is_named(setting, value):
+def test_bad_setting_is_named(setting: str, value: object) -> None:
     with pytest.raises(ValueError, match=setting):
-        RevocationSettings(**{setting: value})
+        RevocationSettings(**{setting: value})  # type: ignore[arg-type]
 
 
-def test_missing_mirror_folder_is_named_at_start(tmp_path):
+def test_missing_mirror_folder_is_named_at_start(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="crl_dir"):
         checker(FakeFetcher(), crl_dir=tmp_path / "absent")
 
@@ -148,7 +149,7 @@ def test_missing_mirror_folder_is_named_at_start(tmp_path):
 # ------------------------------------------------------------------ OCSP
 
 
-def test_good_ocsp_answer_is_used_then_cached():
+def test_good_ocsp_answer_is_used_then_cached() -> None:
     ca, leaf = hierarchy()
     fetcher = FakeFetcher({OCSP_URL: responder(ca, leaf)})
     revocation = checker(fetcher, policy=RevocationPolicy.OCSP, good_cache_seconds=300)
@@ -161,7 +162,7 @@ def test_good_ocsp_answer_is_used_then_cached():
     assert fetcher.count("POST") == 2
 
 
-def test_zero_cache_time_asks_every_time():
+def test_zero_cache_time_asks_every_time() -> None:
     ca, leaf = hierarchy()
     fetcher = FakeFetcher({OCSP_URL: responder(ca, leaf)})
     revocation = checker(fetcher, policy=RevocationPolicy.OCSP, good_cache_seconds=0)
@@ -172,7 +173,7 @@ def test_zero_cache_time_asks_every_time():
     assert fetcher.count("POST") == 2
 
 
-def test_revoked_ocsp_answer_is_never_cached():
+def test_revoked_ocsp_answer_is_never_cached() -> None:
     ca, leaf = hierarchy()
     revoked = responder(
         ca,
@@ -193,7 +194,7 @@ def test_revoked_ocsp_answer_is_never_cached():
     assert fetcher.count("GET") == 0
 
 
-def test_unknown_answer_is_not_remembered():
+def test_unknown_answer_is_not_remembered() -> None:
     ca, leaf = hierarchy()
     fetcher = FakeFetcher()
     revocation = checker(fetcher, policy=RevocationPolicy.OCSP)
@@ -206,7 +207,7 @@ def test_unknown_answer_is_not_remembered():
     assert revocation.check(leaf.certificate, ca.certificate, at=NOW) == "ocsp"
 
 
-def test_configured_responder_replaces_the_certificate_one():
+def test_configured_responder_replaces_the_certificate_one() -> None:
     ca, leaf = hierarchy()
     fetcher = FakeFetcher({"http://127.0.0.1:9/other": responder(ca, leaf)})
     revocation = checker(
@@ -217,7 +218,7 @@ def test_configured_responder_replaces_the_certificate_one():
     assert fetcher.calls == [("POST", "http://127.0.0.1:9/other")]
 
 
-def test_certificate_without_a_responder_is_unknown_under_ocsp_only():
+def test_certificate_without_a_responder_is_unknown_under_ocsp_only() -> None:
     ca, leaf = hierarchy(ocsp_url=None)
 
     with pytest.raises(RevocationUnknown) as caught:
@@ -236,7 +237,7 @@ def test_certificate_without_a_responder_is_unknown_under_ocsp_only():
         b"<html>captive portal</html>",
     ],
 )
-def test_ocsp_failure_falls_back_to_the_crl(failure):
+def test_ocsp_failure_falls_back_to_the_crl(failure: bytes | None) -> None:
     ca, leaf = hierarchy()
     answers: dict[str, Answer] = {CRL_URL: make_crl(ca)}
     if failure is not None:
@@ -249,7 +250,7 @@ def test_ocsp_failure_falls_back_to_the_crl(failure):
     assert fetcher.calls == [("POST", OCSP_URL), ("GET", CRL_URL)]
 
 
-def test_ocsp_unknown_status_falls_back_to_the_crl_that_lists_it():
+def test_ocsp_unknown_status_falls_back_to_the_crl_that_lists_it() -> None:
     ca, leaf = hierarchy()
     revoked = ((leaf.certificate.serial, NOW - DAY, x509.ReasonFlags.superseded),)
     fetcher = FakeFetcher(
@@ -265,7 +266,7 @@ def test_ocsp_unknown_status_falls_back_to_the_crl_that_lists_it():
     assert "superseded" in caught.value.message
 
 
-def test_both_sources_failing_is_unknown_and_names_both():
+def test_both_sources_failing_is_unknown_and_names_both() -> None:
     ca, leaf = hierarchy()
 
     with pytest.raises(RevocationUnknown) as caught:
@@ -278,7 +279,7 @@ def test_both_sources_failing_is_unknown_and_names_both():
 # ------------------------------------------------------------------- CRL
 
 
-def test_crl_listing_the_certificate_revokes_it():
+def test_crl_listing_the_certificate_revokes_it() -> None:
     ca, leaf = hierarchy()
     revoked_at = (NOW - 2 * DAY).replace(microsecond=0)
     crl = make_crl(
@@ -299,7 +300,7 @@ def test_crl_listing_the_certificate_revokes_it():
     assert fetcher.count("POST") == 0
 
 
-def test_crl_is_downloaded_once_and_refreshed_after_its_period():
+def test_crl_is_downloaded_once_and_refreshed_after_its_period() -> None:
     ca, leaf = hierarchy()
     second = make_leaf("SECOND", issuer=ca, key_label="second")
     fetcher = FakeFetcher({CRL_URL: make_crl(ca)})
@@ -318,11 +319,13 @@ def test_crl_is_downloaded_once_and_refreshed_after_its_period():
     assert fetcher.count("GET") == 2
 
 
-def test_unchanged_crl_is_not_verified_again_on_refresh(monkeypatch):
+def test_unchanged_crl_is_not_verified_again_on_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     ca, leaf = hierarchy()
     fetcher = FakeFetcher({CRL_URL: make_crl(ca)})
     verified = []
-    real = crl_module.verify_signature
+    real = signature.verify_signature
 
     def counting(**kwargs: object) -> None:
         verified.append(1)
@@ -345,7 +348,7 @@ def test_unchanged_crl_is_not_verified_again_on_refresh(monkeypatch):
     assert len(verified) == 2
 
 
-def test_failed_refresh_keeps_a_crl_that_is_still_current():
+def test_failed_refresh_keeps_a_crl_that_is_still_current() -> None:
     ca, leaf = hierarchy()
     fetcher = FakeFetcher({CRL_URL: make_crl(ca, next_update=NOW + 7 * DAY)})
     revocation = checker(
@@ -360,7 +363,7 @@ def test_failed_refresh_keeps_a_crl_that_is_still_current():
     assert revocation.check(leaf.certificate, ca.certificate, at=NOW + DAY) == "crl"
 
 
-def test_stale_crl_is_replaced_or_refused():
+def test_stale_crl_is_replaced_or_refused() -> None:
     ca, leaf = hierarchy()
     fetcher = FakeFetcher({CRL_URL: make_crl(ca, next_update=NOW + DAY)})
     revocation = checker(
@@ -381,7 +384,7 @@ def test_stale_crl_is_replaced_or_refused():
     assert revocation.check(leaf.certificate, ca.certificate, at=later) == "crl"
 
 
-def test_forged_crl_from_the_network_is_refused():
+def test_forged_crl_from_the_network_is_refused() -> None:
     ca, leaf = hierarchy()
     impostor = make_ca("CA", key_label="lookalike")
     fetcher = FakeFetcher({CRL_URL: make_crl(ca, signing_key=impostor.key)})
@@ -394,7 +397,7 @@ def test_forged_crl_from_the_network_is_refused():
     assert caught.value.code == "revocation_unknown"
 
 
-def test_delta_crl_named_by_the_certificate_is_required():
+def test_delta_crl_named_by_the_certificate_is_required() -> None:
     ca, leaf = hierarchy(delta_url=DELTA_URL)
     fetcher = FakeFetcher({CRL_URL: make_crl(ca, number=10)})
 
@@ -406,7 +409,7 @@ def test_delta_crl_named_by_the_certificate_is_required():
     assert "delta" in caught.value.message
 
 
-def test_delta_crl_revokes_and_lifts_holds():
+def test_delta_crl_revokes_and_lifts_holds() -> None:
     ca, leaf = hierarchy(delta_url=DELTA_URL)
     held = make_leaf("HELD", issuer=ca, key_label="second", delta_url=DELTA_URL)
     base = make_crl(
@@ -435,7 +438,7 @@ def test_delta_crl_revokes_and_lifts_holds():
     assert "key_compromise" in caught.value.message
 
 
-def test_delta_for_a_newer_base_is_refused():
+def test_delta_for_a_newer_base_is_refused() -> None:
     ca, leaf = hierarchy(delta_url=DELTA_URL)
     fetcher = FakeFetcher(
         {
@@ -457,7 +460,7 @@ def test_delta_for_a_newer_base_is_refused():
 # ---------------------------------------------- explicit and offline CRLs
 
 
-def test_added_crl_is_used_without_the_network():
+def test_added_crl_is_used_without_the_network() -> None:
     ca, leaf = hierarchy(delta_url=DELTA_URL)
     fetcher = FakeFetcher()
     revocation = checker(fetcher, policy=RevocationPolicy.CRL)
@@ -470,7 +473,7 @@ def test_added_crl_is_used_without_the_network():
     assert fetcher.calls == []
 
 
-def test_added_crl_that_does_not_verify_changes_nothing():
+def test_added_crl_that_does_not_verify_changes_nothing() -> None:
     ca, leaf = hierarchy()
     impostor = make_ca("CA", key_label="lookalike")
     fetcher = FakeFetcher({CRL_URL: make_crl(ca)})
@@ -486,7 +489,7 @@ def test_added_crl_that_does_not_verify_changes_nothing():
     assert fetcher.count("GET") == 1
 
 
-def test_added_pem_crl_is_accepted():
+def test_added_pem_crl_is_accepted() -> None:
     ca, leaf = hierarchy()
     der = make_crl(ca, revoked=((leaf.certificate.serial, NOW - DAY, None),))
     pem = x509.load_der_x509_crl(der).public_bytes(serialization.Encoding.PEM)
@@ -498,7 +501,7 @@ def test_added_pem_crl_is_accepted():
         revocation.check(leaf.certificate, ca.certificate, at=NOW)
 
 
-def test_mirror_folder_is_matched_by_issuer_and_signature(tmp_path):
+def test_mirror_folder_is_matched_by_issuer_and_signature(tmp_path: Path) -> None:
     ca, leaf = hierarchy(delta_url=DELTA_URL)
     other = make_ca("OTHER", key_label="second")
     impostor = make_ca("CA", key_label="lookalike")
@@ -520,7 +523,7 @@ def test_mirror_folder_is_matched_by_issuer_and_signature(tmp_path):
     assert fetcher.calls == []
 
 
-def test_mirror_folder_without_a_crl_of_the_issuer_is_unknown(tmp_path):
+def test_mirror_folder_without_a_crl_of_the_issuer_is_unknown(tmp_path: Path) -> None:
     ca, leaf = hierarchy()
     other = make_ca("OTHER", key_label="second")
     (tmp_path / "other.crl").write_bytes(make_crl(other))
@@ -535,7 +538,7 @@ def test_mirror_folder_without_a_crl_of_the_issuer_is_unknown(tmp_path):
     assert fetcher.calls == []
 
 
-def test_mirror_folder_picks_up_a_replaced_file(tmp_path):
+def test_mirror_folder_picks_up_a_replaced_file(tmp_path: Path) -> None:
     ca, leaf = hierarchy()
     path = tmp_path / "ca.crl"
     path.write_bytes(make_crl(ca, number=1))
@@ -578,7 +581,9 @@ def at_2026() -> datetime:
     return vectors.at(vectors.entry(CRL_2026)["validate_at"])
 
 
-def test_real_revoked_sdk2026_certificate_is_revoked_by_the_mirrored_crl(tmp_path):
+def test_real_revoked_sdk2026_certificate_is_revoked_by_the_mirrored_crl(
+    tmp_path: Path,
+) -> None:
     entry = vectors.entry("certs/from-p12/sdk2026_legal_head_revoked.pem")
     certificate = Certificate.load(vectors.read(entry["path"]))
     revocation = checker(
@@ -593,7 +598,7 @@ def test_real_revoked_sdk2026_certificate_is_revoked_by_the_mirrored_crl(tmp_pat
     assert caught.value.revoked_at == vectors.at(entry["revoked_since"])
 
 
-def test_real_valid_sdk2026_certificate_passes_the_mirrored_crl(tmp_path):
+def test_real_valid_sdk2026_certificate_passes_the_mirrored_crl(tmp_path: Path) -> None:
     certificate = Certificate.load(
         vectors.read("certs/from-p12/sdk2026_individual_valid.pem")
     )
@@ -606,7 +611,7 @@ def test_real_valid_sdk2026_certificate_passes_the_mirrored_crl(tmp_path):
     assert revocation.check(certificate, nca_test_ca(), at=at_2026()) == "crl"
 
 
-def test_real_crl_with_its_delta_is_used_when_added(tmp_path):
+def test_real_crl_with_its_delta_is_used_when_added(tmp_path: Path) -> None:
     base = "crl/test/nca_gost2022_test_2023-11-17.crl"
     delta = "crl/test/nca_gost2022_test_delta_2023-11-17.crl"
     entry = vectors.entry("certs/from-p12/kalkan_individual_revoked_gost512.pem")
@@ -621,7 +626,7 @@ def test_real_crl_with_its_delta_is_used_when_added(tmp_path):
         )
 
 
-def test_real_crl_past_its_next_update_is_unknown(tmp_path):
+def test_real_crl_past_its_next_update_is_unknown(tmp_path: Path) -> None:
     certificate = Certificate.load(
         vectors.read("certs/from-p12/sdk2026_individual_valid.pem")
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -54,7 +55,7 @@ def build(entry: dict[str, object], **options: object) -> CrlIndex:
 
 
 @pytest.mark.parametrize("entry", CHECKABLE_CRLS, ids=lambda e: e["path"])
-def test_real_crl_verifies_at_its_time(entry):
+def test_real_crl_verifies_at_its_time(entry: dict[str, Any]) -> None:
     index = build(entry)
 
     assert len(index) == entry["entries"]
@@ -68,7 +69,7 @@ def test_real_crl_verifies_at_its_time(entry):
 
 
 @pytest.mark.parametrize("path", sorted(GOST_2004_CRLS))
-def test_gost_2004_crl_cannot_be_used(path):
+def test_gost_2004_crl_cannot_be_used(path: str) -> None:
     with pytest.raises(RevocationUnknown) as caught:
         build(vectors.entry(path))
 
@@ -76,7 +77,7 @@ def test_gost_2004_crl_cannot_be_used(path):
     assert "34.310-2004" in caught.value.message
 
 
-def test_crl_with_the_inner_algorithm_quirk_is_accepted():
+def test_crl_with_the_inner_algorithm_quirk_is_accepted() -> None:
     entry = vectors.entry("crl/test/nca_gost2022_test_2026-08-11.crl")
     der = vectors.read(entry["path"])
     assert bytes.fromhex("300c060a2a830e030a0101020302") in der[:64]
@@ -86,7 +87,7 @@ def test_crl_with_the_inner_algorithm_quirk_is_accepted():
     assert len(index) == 195
 
 
-def test_revoked_certificates_of_the_manifest_are_found():
+def test_revoked_certificates_of_the_manifest_are_found() -> None:
     checked = 0
     for certificate_entry in vectors.entries("user_cert"):
         for evidence in certificate_entry.get("revocation_evidence", []):
@@ -105,7 +106,7 @@ def test_revoked_certificates_of_the_manifest_are_found():
     assert checked >= 10
 
 
-def test_certificate_not_on_the_crl_is_not_found():
+def test_certificate_not_on_the_crl_is_not_found() -> None:
     index = build(vectors.entry("crl/test/nca_gost2022_test_2026-08-11.crl"))
     valid = Certificate.load(
         vectors.read("certs/from-p12/sdk2026_individual_valid.pem")
@@ -115,7 +116,7 @@ def test_certificate_not_on_the_crl_is_not_found():
     assert valid.serial not in index
 
 
-def test_reason_is_decoded_for_the_entry_found():
+def test_reason_is_decoded_for_the_entry_found() -> None:
     index = build(vectors.entry("crl/test/nca_gost2022_test_2022-07-27.crl"))
     ceo = Certificate.load(
         vectors.read("certs/from-p12/ncanode_ceo_revoked_2015_gost512.pem")
@@ -128,7 +129,7 @@ def test_reason_is_decoded_for_the_entry_found():
 
 
 @pytest.mark.parametrize("offset", [-300, -100])
-def test_modified_real_crl_is_refused(offset):
+def test_modified_real_crl_is_refused(offset: int) -> None:
     entry = vectors.entry("crl/test/nca_gost2022_test_2026-08-11.crl")
     der = bytearray(vectors.read(entry["path"]))
     der[offset] ^= 0x01
@@ -141,7 +142,7 @@ def test_modified_real_crl_is_refused(offset):
     assert caught.value.code == "revocation_unknown"
 
 
-def test_real_crl_from_another_ca_is_refused():
+def test_real_crl_from_another_ca_is_refused() -> None:
     entry = vectors.entry("crl/test/nca_gost2022_test_2026-08-11.crl")
     other = Certificate.load(vectors.read("ca/test/root_test_gost_2022.pem"))
 
@@ -155,7 +156,7 @@ def test_real_crl_from_another_ca_is_refused():
     assert caught.value.code == "revocation_unknown"
 
 
-def test_real_crl_after_its_next_update_is_stale():
+def test_real_crl_after_its_next_update_is_stale() -> None:
     entry = vectors.entry("crl/test/nca_gost2022_test_2025-04-29.crl")
 
     with pytest.raises(RevocationUnknown) as caught:
@@ -169,7 +170,7 @@ def test_real_crl_after_its_next_update_is_stale():
     assert "nextUpdate" in caught.value.message
 
 
-def test_real_crl_before_its_this_update_is_refused():
+def test_real_crl_before_its_this_update_is_refused() -> None:
     entry = vectors.entry("crl/test/nca_gost2022_test_2025-04-29.crl")
 
     with pytest.raises(RevocationUnknown) as caught:
@@ -183,14 +184,14 @@ def test_real_crl_before_its_this_update_is_refused():
     assert "thisUpdate" in caught.value.message
 
 
-def test_real_delta_applies_to_its_base():
+def test_real_delta_applies_to_its_base() -> None:
     base = build(vectors.entry("crl/test/nca_gost2022_test_2023-11-17.crl"))
     delta = build(vectors.entry("crl/test/nca_gost2022_test_delta_2023-11-17.crl"))
 
     delta.require_applies_to(base)
 
 
-def test_real_delta_does_not_apply_to_an_older_base():
+def test_real_delta_does_not_apply_to_an_older_base() -> None:
     base = build(vectors.entry("crl/test/nca_gost2022_test_2023-11-17.crl"))
     delta = build(vectors.entry("crl/test/nca_gost2022_test_delta_2025-04-29.crl"))
 
@@ -201,7 +202,7 @@ def test_real_delta_does_not_apply_to_an_older_base():
     assert ">= 14" in caught.value.message
 
 
-def test_truncated_crl_is_malformed():
+def test_truncated_crl_is_malformed() -> None:
     der = vectors.read("crl/test/nca_gost2022_test_2026-08-11.crl")
 
     with pytest.raises(InputMalformed) as caught:
@@ -210,7 +211,9 @@ def test_truncated_crl_is_malformed():
     assert caught.value.code == "malformed_input"
 
 
-def test_oversized_crl_is_refused_before_parsing(monkeypatch):
+def test_oversized_crl_is_refused_before_parsing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     ca = generated_ca()
     monkeypatch.setattr(crl, "MAX_CRL_BYTES", 100)
 
@@ -220,7 +223,7 @@ def test_oversized_crl_is_refused_before_parsing(monkeypatch):
     assert caught.value.code == "input_too_large"
 
 
-def test_naive_time_is_refused():
+def test_naive_time_is_refused() -> None:
     ca = generated_ca()
 
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -235,7 +238,7 @@ def generated_ca(**options: object) -> Issued:
     return make_ca("CA", key_label="ca", issuer=root, **options)  # type: ignore[arg-type]
 
 
-def test_lookup_agrees_with_a_set_for_many_serials():
+def test_lookup_agrees_with_a_set_for_many_serials() -> None:
     ca = generated_ca()
     rng = random.Random(5280)
     listed = {
@@ -251,7 +254,7 @@ def test_lookup_agrees_with_a_set_for_many_serials():
     assert sorted(index.serials()) == sorted(listed)
 
 
-def test_inner_algorithm_without_null_is_accepted():
+def test_inner_algorithm_without_null_is_accepted() -> None:
     ca = generated_ca()
     der = resign_crl(
         make_crl(ca, revoked=((7, NOW - DAY, None),)),
@@ -266,7 +269,7 @@ def test_inner_algorithm_without_null_is_accepted():
     assert index.lookup(7) is not None
 
 
-def test_inner_algorithm_of_another_kind_is_refused():
+def test_inner_algorithm_of_another_kind_is_refused() -> None:
     ca = generated_ca()
     other = bytes.fromhex("300d06092a864886f70d01010c0500")  # sha384WithRSA
     der = resign_crl(make_crl(ca), ca.key, inner_algorithm=other)
@@ -278,14 +281,14 @@ def test_inner_algorithm_of_another_kind_is_refused():
     assert "algorithms differ" in caught.value.message
 
 
-def test_resigned_crl_with_matching_algorithms_is_accepted():
+def test_resigned_crl_with_matching_algorithms_is_accepted() -> None:
     ca = generated_ca()
     der = resign_crl(make_crl(ca), ca.key, inner_algorithm=SHA256_RSA_WITH_NULL)
 
     assert len(CrlIndex.build(der, issuer=ca.certificate, at=NOW)) == 0
 
 
-def test_crl_signed_by_another_key_is_refused():
+def test_crl_signed_by_another_key_is_refused() -> None:
     ca = generated_ca()
     impostor = make_ca("CA", key_label="lookalike")
     der = make_crl(ca, signing_key=impostor.key)
@@ -297,7 +300,7 @@ def test_crl_signed_by_another_key_is_refused():
     assert "signature" in caught.value.message
 
 
-def test_crl_of_a_ca_without_crl_sign_is_refused():
+def test_crl_of_a_ca_without_crl_sign_is_refused() -> None:
     ca = generated_ca(crl_sign=False)
 
     with pytest.raises(RevocationUnknown) as caught:
@@ -307,7 +310,7 @@ def test_crl_of_a_ca_without_crl_sign_is_refused():
     assert "cRLSign" in caught.value.message
 
 
-def test_crl_without_next_update_is_refused():
+def test_crl_without_next_update_is_refused() -> None:
     ca = generated_ca()
 
     der = resign_crl(make_crl(ca), ca.key, drop_next_update=True)
@@ -318,7 +321,7 @@ def test_crl_without_next_update_is_refused():
     assert caught.value.code == "revocation_unknown"
 
 
-def test_unknown_critical_crl_extension_is_refused():
+def test_unknown_critical_crl_extension_is_refused() -> None:
     ca = generated_ca()
     unknown = x509.UnrecognizedExtension(
         x509.ObjectIdentifier("1.2.3.4.5"), b"\x05\x00"
@@ -335,7 +338,7 @@ def test_unknown_critical_crl_extension_is_refused():
     assert "1.2.3.4.5" in caught.value.message
 
 
-def test_unknown_non_critical_crl_extension_is_ignored():
+def test_unknown_non_critical_crl_extension_is_ignored() -> None:
     ca = generated_ca()
     unknown = x509.UnrecognizedExtension(
         x509.ObjectIdentifier("1.2.3.4.5"), b"\x05\x00"
@@ -350,7 +353,7 @@ def test_unknown_non_critical_crl_extension_is_ignored():
     assert len(index) == 0
 
 
-def test_crl_limited_to_ca_certificates_is_refused():
+def test_crl_limited_to_ca_certificates_is_refused() -> None:
     ca = generated_ca()
     scope = x509.IssuingDistributionPoint(
         full_name=None,
@@ -373,7 +376,7 @@ def test_crl_limited_to_ca_certificates_is_refused():
     assert "scope" in caught.value.message
 
 
-def test_crl_limited_to_user_certificates_is_accepted():
+def test_crl_limited_to_user_certificates_is_accepted() -> None:
     ca = generated_ca()
     scope = x509.IssuingDistributionPoint(
         full_name=None,
@@ -392,7 +395,7 @@ def test_crl_limited_to_user_certificates_is_accepted():
     assert len(index) == 0
 
 
-def test_entry_with_a_certificate_issuer_extension_is_refused():
+def test_entry_with_a_certificate_issuer_extension_is_refused() -> None:
     ca = generated_ca()
     builder = (
         x509.CertificateRevocationListBuilder()
@@ -418,7 +421,7 @@ def test_entry_with_a_certificate_issuer_extension_is_refused():
     assert "2.5.29.29" in caught.value.message
 
 
-def test_delta_adds_revocations_and_lifts_holds():
+def test_delta_adds_revocations_and_lifts_holds() -> None:
     ca = generated_ca()
     base = CrlIndex.build(
         make_crl(
@@ -457,7 +460,7 @@ def test_delta_adds_revocations_and_lifts_holds():
     assert revocation_status(103, base=base, delta=delta) is None
 
 
-def test_delta_older_than_its_base_does_not_apply():
+def test_delta_older_than_its_base_does_not_apply() -> None:
     ca = generated_ca()
     base = CrlIndex.build(make_crl(ca, number=20), issuer=ca.certificate, at=NOW)
     delta = CrlIndex.build(
@@ -472,7 +475,7 @@ def test_delta_older_than_its_base_does_not_apply():
     assert "older" in caught.value.message
 
 
-def test_complete_crl_is_not_a_delta():
+def test_complete_crl_is_not_a_delta() -> None:
     ca = generated_ca()
     index = CrlIndex.build(make_crl(ca, number=3), issuer=ca.certificate, at=NOW)
 
@@ -482,7 +485,7 @@ def test_complete_crl_is_not_a_delta():
     assert caught.value.code == "revocation_unknown"
 
 
-def test_crl_with_a_wrong_authority_key_identifier_is_refused():
+def test_crl_with_a_wrong_authority_key_identifier_is_refused() -> None:
     ca = generated_ca()
     other = make_ca("CA", key_label="lookalike")
     wrong = x509.AuthorityKeyIdentifier.from_issuer_public_key(other.key.public_key())
@@ -501,7 +504,7 @@ def test_crl_with_a_wrong_authority_key_identifier_is_refused():
     assert "authorityKeyIdentifier" in caught.value.message
 
 
-def test_critical_entry_extension_deep_in_a_long_crl_is_refused():
+def test_critical_entry_extension_deep_in_a_long_crl_is_refused() -> None:
     ca = generated_ca()
     builder = (
         x509.CertificateRevocationListBuilder()
@@ -528,7 +531,7 @@ def test_critical_entry_extension_deep_in_a_long_crl_is_refused():
     assert "1.2.3.4" in caught.value.message
 
 
-def test_serial_that_looks_like_boolean_true_is_harmless():
+def test_serial_that_looks_like_boolean_true_is_harmless() -> None:
     ca = generated_ca()
     serial = 0x0101FF0101FF
     der = make_crl(ca, revoked=((serial, NOW - DAY, x509.ReasonFlags.superseded),))

@@ -8,11 +8,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
 from kabinet.pki.errors import FetchFailed
 from kabinet.pki.revocation.fetchers import HttpFetcher
+
+Reply = Callable[[BaseHTTPRequestHandler], None]
 
 
 @dataclass
@@ -34,11 +37,13 @@ class Server:
     )
     seen: list[Seen] = field(default_factory=list)
 
-    def script(self, *replies: Callable[[BaseHTTPRequestHandler], None]) -> None:
+    def script(self, *replies: Reply) -> None:
         self.replies[:] = replies
 
 
-def reply(status: int, body: bytes = b"", headers: dict[str, str] | None = None):
+def reply(
+    status: int, body: bytes = b"", headers: dict[str, str] | None = None
+) -> Reply:
     def send(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(status)
         for name, value in (headers or {}).items():
@@ -50,7 +55,7 @@ def reply(status: int, body: bytes = b"", headers: dict[str, str] | None = None)
     return send
 
 
-def stall(seconds: float):
+def stall(seconds: float) -> Reply:
     def send(handler: BaseHTTPRequestHandler) -> None:
         time.sleep(seconds)
         reply(200, b"late")(handler)
@@ -58,7 +63,7 @@ def stall(seconds: float):
     return send
 
 
-def trickle(chunks: int, pause: float):
+def trickle(chunks: int, pause: float) -> Reply:
     def send(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
         handler.end_headers()
@@ -110,7 +115,7 @@ def server() -> Iterator[Server]:
         httpd.server_close()
 
 
-def test_get_returns_the_body_and_sends_a_user_agent(server):
+def test_get_returns_the_body_and_sends_a_user_agent(server: Server) -> None:
     server.script(reply(200, b"crl bytes"))
 
     body = HttpFetcher(user_agent="kabinet-test/1").get(f"{server.url}/nca.crl")
@@ -121,7 +126,7 @@ def test_get_returns_the_body_and_sends_a_user_agent(server):
     assert server.seen[0].user_agent == "kabinet-test/1"
 
 
-def test_post_sends_the_body_with_its_content_type(server):
+def test_post_sends_the_body_with_its_content_type(server: Server) -> None:
     server.script(reply(200, b"answer"))
 
     body = HttpFetcher().post(
@@ -135,7 +140,7 @@ def test_post_sends_the_body_with_its_content_type(server):
     assert server.seen[0].user_agent
 
 
-def test_server_error_is_retried_once(server):
+def test_server_error_is_retried_once(server: Server) -> None:
     server.script(reply(503, b"busy"), reply(200, b"second time"))
 
     body = HttpFetcher(retries=1).get(f"{server.url}/x")
@@ -144,7 +149,7 @@ def test_server_error_is_retried_once(server):
     assert len(server.seen) == 2
 
 
-def test_server_error_twice_fails(server):
+def test_server_error_twice_fails(server: Server) -> None:
     server.script(reply(502))
 
     with pytest.raises(FetchFailed) as caught:
@@ -154,7 +159,7 @@ def test_server_error_twice_fails(server):
     assert len(server.seen) == 2
 
 
-def test_without_retries_one_server_error_fails(server):
+def test_without_retries_one_server_error_fails(server: Server) -> None:
     server.script(reply(500), reply(200, b"never asked"))
 
     with pytest.raises(FetchFailed):
@@ -163,7 +168,7 @@ def test_without_retries_one_server_error_fails(server):
     assert len(server.seen) == 1
 
 
-def test_client_error_is_not_retried(server):
+def test_client_error_is_not_retried(server: Server) -> None:
     server.script(reply(404), reply(200, b"never asked"))
 
     with pytest.raises(FetchFailed) as caught:
@@ -173,7 +178,7 @@ def test_client_error_is_not_retried(server):
     assert len(server.seen) == 1
 
 
-def test_success_status_other_than_200_is_refused(server):
+def test_success_status_other_than_200_is_refused(server: Server) -> None:
     server.script(reply(204))
 
     with pytest.raises(FetchFailed) as caught:
@@ -182,7 +187,7 @@ def test_success_status_other_than_200_is_refused(server):
     assert "204" in caught.value.message
 
 
-def test_slow_server_times_out_and_is_retried(server):
+def test_slow_server_times_out_and_is_retried(server: Server) -> None:
     server.script(stall(1.0), reply(200, b"quick"))
 
     body = HttpFetcher(timeout_seconds=0.3, retries=1).get(f"{server.url}/x")
@@ -191,7 +196,7 @@ def test_slow_server_times_out_and_is_retried(server):
     assert len(server.seen) == 2
 
 
-def test_slow_server_without_retries_fails(server):
+def test_slow_server_without_retries_fails(server: Server) -> None:
     server.script(stall(1.0))
 
     with pytest.raises(FetchFailed) as caught:
@@ -200,7 +205,7 @@ def test_slow_server_without_retries_fails(server):
     assert caught.value.code == "fetch_failed"
 
 
-def test_trickling_body_hits_the_overall_deadline(server):
+def test_trickling_body_hits_the_overall_deadline(server: Server) -> None:
     # Each read returns within the socket timeout; the attempt as a whole
     # does not.
     server.script(trickle(chunks=30, pause=0.05))
@@ -209,7 +214,7 @@ def test_trickling_body_hits_the_overall_deadline(server):
         HttpFetcher(timeout_seconds=0.4, retries=0).get(f"{server.url}/x")
 
 
-def test_announced_oversized_body_is_refused(server):
+def test_announced_oversized_body_is_refused(server: Server) -> None:
     server.script(reply(200, b"x" * 2000))
 
     with pytest.raises(FetchFailed) as caught:
@@ -219,7 +224,7 @@ def test_announced_oversized_body_is_refused(server):
     assert len(server.seen) == 1
 
 
-def test_unannounced_oversized_body_is_refused(server):
+def test_unannounced_oversized_body_is_refused(server: Server) -> None:
     server.script(trickle(chunks=20, pause=0))
 
     with pytest.raises(FetchFailed) as caught:
@@ -228,14 +233,14 @@ def test_unannounced_oversized_body_is_refused(server):
     assert "more than 100" in caught.value.message
 
 
-def test_post_answers_have_their_own_limit(server):
+def test_post_answers_have_their_own_limit(server: Server) -> None:
     server.script(reply(200, b"x" * 2000))
 
     with pytest.raises(FetchFailed):
         HttpFetcher(max_post_bytes=1000).post(f"{server.url}/ocsp", b"q", "a/b")
 
 
-def test_redirect_within_http_is_followed(server):
+def test_redirect_within_http_is_followed(server: Server) -> None:
     server.script(reply(302, headers={"Location": "/moved.crl"}), reply(200, b"moved"))
 
     assert HttpFetcher().get(f"{server.url}/old.crl") == b"moved"
@@ -243,7 +248,7 @@ def test_redirect_within_http_is_followed(server):
 
 
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://127.0.0.1/x.crl"])
-def test_redirect_out_of_http_is_refused(server, target):
+def test_redirect_out_of_http_is_refused(server: Server, target: str) -> None:
     server.script(reply(302, headers={"Location": target}))
 
     with pytest.raises(FetchFailed) as caught:
@@ -256,14 +261,14 @@ def test_redirect_out_of_http_is_refused(server, target):
 @pytest.mark.parametrize(
     "url", ["file:///etc/passwd", "ftp://127.0.0.1/x.crl", "ldap://127.0.0.1/cn=x", "x"]
 )
-def test_only_http_urls_are_fetched(url):
+def test_only_http_urls_are_fetched(url: str) -> None:
     with pytest.raises(FetchFailed) as caught:
         HttpFetcher().get(url)
 
     assert caught.value.code == "fetch_failed"
 
 
-def test_unreachable_host_fails_after_the_retry():
+def test_unreachable_host_fails_after_the_retry() -> None:
     # Port 9 (discard) is closed on the test machine: connection refused.
     with pytest.raises(FetchFailed) as caught:
         HttpFetcher(timeout_seconds=1, retries=1).get("http://127.0.0.1:9/x")
@@ -275,6 +280,6 @@ def test_unreachable_host_fails_after_the_retry():
     "options",
     [{"user_agent": ""}, {"user_agent": "  "}, {"timeout_seconds": 0}, {"retries": -1}],
 )
-def test_bad_settings_are_refused(options):
+def test_bad_settings_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         HttpFetcher(**options)

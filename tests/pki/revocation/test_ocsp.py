@@ -52,7 +52,7 @@ def real_case(
 # ------------------------------------------------------------- requests
 
 
-def test_request_asks_about_the_certificate_with_sha256_and_a_nonce():
+def test_request_asks_about_the_certificate_with_sha256_and_a_nonce() -> None:
     certificate = load("certs/from-p12/sdk2026_individual_valid.pem")
     issuer = load(NCA_GOST_TEST)
 
@@ -68,7 +68,7 @@ def test_request_asks_about_the_certificate_with_sha256_and_a_nonce():
     assert len(request.nonce) == ocsp.NONCE_BYTES
 
 
-def test_each_request_has_a_new_nonce():
+def test_each_request_has_a_new_nonce() -> None:
     certificate = load("certs/from-p12/sdk2026_individual_valid.pem")
     issuer = load(NCA_GOST_TEST)
 
@@ -77,7 +77,7 @@ def test_each_request_has_a_new_nonce():
     assert len(nonces) == 20
 
 
-def test_issuer_key_hash_matches_the_recorded_nca_answer():
+def test_issuer_key_hash_matches_the_recorded_nca_answer() -> None:
     entry = vectors.entry("ocsp/ocsp_response_ceo_2015_revoked.bin")
     certificate = load(entry["for_certificate"][0])
 
@@ -91,7 +91,7 @@ def test_issuer_key_hash_matches_the_recorded_nca_answer():
 # ------------------------------------------------- real NCA answers
 
 
-def test_real_revoked_answer_raises_revoked_with_its_time():
+def test_real_revoked_answer_raises_revoked_with_its_time() -> None:
     path = "ocsp/ocsp_response_ceo_2015_revoked.bin"
     der, request, issuer = real_case(path, NCA_GOST_TEST)
     entry = vectors.entry(path)
@@ -108,7 +108,7 @@ def test_real_revoked_answer_raises_revoked_with_its_time():
     assert "certificate_hold" in caught.value.message
 
 
-def test_real_never_issued_answer_counts_as_revoked():
+def test_real_never_issued_answer_counts_as_revoked() -> None:
     path = "ocsp/ocsp_response_individual_2015.bin"
     der, request, issuer = real_case(path, NCA_GOST_TEST)
 
@@ -131,7 +131,7 @@ def test_real_never_issued_answer_counts_as_revoked():
         "ocsp/ocsp_response_individual_2015.bin",
     ],
 )
-def test_real_answer_to_another_nonce_is_unknown(path):
+def test_real_answer_to_another_nonce_is_unknown(path: str) -> None:
     der, _, issuer = real_case(path, NCA_GOST_TEST)
     other = build_request(load(vectors.entry(path)["for_certificate"][0]), issuer)
 
@@ -148,7 +148,7 @@ def test_real_answer_to_another_nonce_is_unknown(path):
 
 
 @pytest.mark.parametrize("offset", [60, 300, -400, -20])
-def test_altered_real_answer_is_unknown(offset):
+def test_altered_real_answer_is_unknown(offset: int) -> None:
     path = "ocsp/ocsp_response_ceo_2015_revoked.bin"
     der, request, issuer = real_case(path, NCA_GOST_TEST)
     altered = bytearray(der)
@@ -165,7 +165,7 @@ def test_altered_real_answer_is_unknown(offset):
     assert caught.value.code == "revocation_unknown"
 
 
-def test_real_answer_after_the_responder_certificate_expired_is_unknown():
+def test_real_answer_after_the_responder_certificate_expired_is_unknown() -> None:
     path = "ocsp/ocsp_response_ceo_2015_revoked.bin"
     der, request, issuer = real_case(path, NCA_GOST_TEST)
 
@@ -181,7 +181,7 @@ def test_real_answer_after_the_responder_certificate_expired_is_unknown():
     assert "not valid" in caught.value.message
 
 
-def test_real_answer_older_than_the_maximum_age_is_unknown():
+def test_real_answer_older_than_the_maximum_age_is_unknown() -> None:
     path = "ocsp/ocsp_response_ceo_2015_revoked.bin"
     der, request, issuer = real_case(path, NCA_GOST_TEST)
     produced = vectors.at(vectors.entry(path)["producedAt"])
@@ -194,7 +194,7 @@ def test_real_answer_older_than_the_maximum_age_is_unknown():
     assert "older than" in caught.value.message
 
 
-def test_real_answer_checked_with_the_wrong_issuer_is_unknown():
+def test_real_answer_checked_with_the_wrong_issuer_is_unknown() -> None:
     path = "ocsp/ocsp_response_ceo_2015_revoked.bin"
     der, _, _ = real_case(path, NCA_GOST_TEST)
     entry = vectors.entry(path)
@@ -215,7 +215,7 @@ def test_real_answer_checked_with_the_wrong_issuer_is_unknown():
     assert caught.value.code == "revocation_unknown"
 
 
-def test_real_rsa_answer_is_good():
+def test_real_rsa_answer_is_good() -> None:
     # Its responder certificate encodes id-pkix-ocsp-nocheck as an empty
     # OCTET STRING instead of NULL, which Certificate.load tolerates.
     path = "ocsp/ocsp_response_individual_sign_2004.bin"
@@ -233,7 +233,7 @@ def test_real_rsa_answer_is_good():
 
 
 @pytest.mark.parametrize("offset", [100, -300, -5])
-def test_altered_real_rsa_answer_is_unknown(offset):
+def test_altered_real_rsa_answer_is_unknown(offset: int) -> None:
     path = "ocsp/ocsp_response_individual_sign_2004.bin"
     der, request, issuer = real_case(path, "ca/test/nca_rsa_test_2019.pem")
     altered = bytearray(der)
@@ -250,7 +250,7 @@ def test_altered_real_rsa_answer_is_unknown(offset):
     assert caught.value.code == "revocation_unknown"
 
 
-def test_real_gost_2004_answer_cannot_be_checked():
+def test_real_gost_2004_answer_cannot_be_checked() -> None:
     path = "ocsp/ocsp_response_ceo_sign_2004_revoked.bin"
     der, request, issuer = real_case(path, "ca/test/nca_gost_test_2019.pem")
 
@@ -274,7 +274,7 @@ def hierarchy() -> tuple[Issued, Issued]:
     return ca, make_leaf("LEAF", issuer=ca)
 
 
-def test_good_answer_signed_by_a_delegated_responder_is_accepted():
+def test_good_answer_signed_by_a_delegated_responder_is_accepted() -> None:
     ca, leaf = hierarchy()
     responder = make_responder(ca)
     request = build_request(leaf.certificate, ca.certificate)
@@ -286,7 +286,7 @@ def test_good_answer_signed_by_a_delegated_responder_is_accepted():
     assert answer.next_update is None
 
 
-def test_good_answer_signed_by_the_ca_itself_with_a_key_hash_id_is_accepted():
+def test_good_answer_signed_by_the_ca_itself_with_a_key_hash_id_is_accepted() -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
     der = make_ocsp_response(
@@ -299,7 +299,7 @@ def test_good_answer_signed_by_the_ca_itself_with_a_key_hash_id_is_accepted():
     assert answer.next_update is not None
 
 
-def test_delegated_responder_sharing_the_ca_name_is_found():
+def test_delegated_responder_sharing_the_ca_name_is_found() -> None:
     ca, leaf = hierarchy()
     namesake = make_leaf(
         "CA",
@@ -318,7 +318,7 @@ def test_delegated_responder_sharing_the_ca_name_is_found():
     assert answer.responder == namesake.certificate
 
 
-def test_responder_without_ocsp_signing_usage_is_not_trusted():
+def test_responder_without_ocsp_signing_usage_is_not_trusted() -> None:
     ca, leaf = hierarchy()
     responder = make_responder(ca, ocsp_signing=False)
     request = build_request(leaf.certificate, ca.certificate)
@@ -330,7 +330,7 @@ def test_responder_without_ocsp_signing_usage_is_not_trusted():
     assert "OCSPSigning" in caught.value.message
 
 
-def test_responder_issued_by_another_ca_is_not_trusted():
+def test_responder_issued_by_another_ca_is_not_trusted() -> None:
     ca, leaf = hierarchy()
     other = make_ca("OTHER CA", key_label="lookalike")
     responder = make_responder(other)
@@ -343,7 +343,7 @@ def test_responder_issued_by_another_ca_is_not_trusted():
     assert caught.value.code == "revocation_unknown"
 
 
-def test_responder_named_like_the_ca_but_with_another_key_is_not_trusted():
+def test_responder_named_like_the_ca_but_with_another_key_is_not_trusted() -> None:
     ca, leaf = hierarchy()
     impostor = make_ca("CA", key_label="lookalike")
     request = build_request(leaf.certificate, ca.certificate)
@@ -355,7 +355,7 @@ def test_responder_named_like_the_ca_but_with_another_key_is_not_trusted():
     assert "signature" in caught.value.message
 
 
-def test_expired_responder_certificate_is_not_trusted():
+def test_expired_responder_certificate_is_not_trusted() -> None:
     ca, leaf = hierarchy()
     responder = make_responder(ca, not_before=NOW - 30 * DAY, not_after=NOW - DAY)
     request = build_request(leaf.certificate, ca.certificate)
@@ -367,7 +367,7 @@ def test_expired_responder_certificate_is_not_trusted():
     assert "not valid" in caught.value.message
 
 
-def test_delegated_responder_missing_from_the_answer_is_unknown():
+def test_delegated_responder_missing_from_the_answer_is_unknown() -> None:
     ca, leaf = hierarchy()
     responder = make_responder(ca)
     request = build_request(leaf.certificate, ca.certificate)
@@ -381,7 +381,7 @@ def test_delegated_responder_missing_from_the_answer_is_unknown():
     assert "ResponderID" in caught.value.message
 
 
-def test_answer_without_a_nonce_is_unknown():
+def test_answer_without_a_nonce_is_unknown() -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
     der = make_ocsp_response(leaf, ca, responder=ca, nonce=None)
@@ -392,7 +392,7 @@ def test_answer_without_a_nonce_is_unknown():
     assert "nonce" in caught.value.message
 
 
-def test_answer_about_another_serial_is_unknown():
+def test_answer_about_another_serial_is_unknown() -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
     der = make_ocsp_response(
@@ -409,7 +409,7 @@ def test_answer_about_another_serial_is_unknown():
     assert "expected exactly one" in caught.value.message
 
 
-def test_unknown_status_is_unknown():
+def test_unknown_status_is_unknown() -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
     der = make_ocsp_response(
@@ -422,7 +422,7 @@ def test_unknown_status_is_unknown():
     assert "status is unknown" in caught.value.message
 
 
-def test_revoked_status_reports_time_and_reason():
+def test_revoked_status_reports_time_and_reason() -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
     revoked_at = (NOW - 3 * DAY).replace(microsecond=0)
@@ -443,7 +443,7 @@ def test_revoked_status_reports_time_and_reason():
     assert "key_compromise" in caught.value.message
 
 
-def test_answer_past_its_next_update_is_unknown():
+def test_answer_past_its_next_update_is_unknown() -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
     der = make_ocsp_response(
@@ -461,7 +461,7 @@ def test_answer_past_its_next_update_is_unknown():
     assert "nextUpdate" in caught.value.message
 
 
-def test_answer_from_the_future_is_unknown():
+def test_answer_from_the_future_is_unknown() -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
     der = make_ocsp_response(
@@ -478,7 +478,7 @@ def test_answer_from_the_future_is_unknown():
     assert "thisUpdate" in caught.value.message
 
 
-def test_answer_within_the_clock_skew_is_accepted():
+def test_answer_within_the_clock_skew_is_accepted() -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
     der = make_ocsp_response(
@@ -498,7 +498,7 @@ def test_answer_within_the_clock_skew_is_accepted():
     "status",
     [x509_ocsp.OCSPResponseStatus.TRY_LATER, x509_ocsp.OCSPResponseStatus.UNAUTHORIZED],
 )
-def test_unsuccessful_answer_is_unknown(status):
+def test_unsuccessful_answer_is_unknown(status: x509_ocsp.OCSPResponseStatus) -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
 
@@ -513,7 +513,7 @@ def test_unsuccessful_answer_is_unknown(status):
 @pytest.mark.parametrize(
     "body", [b"", b"Try again", b"\x30\x03\x0a\x01\x00", b"\x30" * 10]
 )
-def test_junk_answer_is_unknown(body):
+def test_junk_answer_is_unknown(body: bytes) -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
 
@@ -523,7 +523,7 @@ def test_junk_answer_is_unknown(body):
     assert caught.value.code == "revocation_unknown"
 
 
-def test_oversized_answer_is_unknown():
+def test_oversized_answer_is_unknown() -> None:
     ca, leaf = hierarchy()
     request = build_request(leaf.certificate, ca.certificate)
 
