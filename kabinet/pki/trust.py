@@ -218,14 +218,15 @@ def load_trust(spec: str, *, trust_home: Path) -> TrustStore:
     """The trust store named by ``spec``.
 
     "production" and "test" are read from ``trust_home/<name>`` as written
-    by install/update/import, and every certificate there must still match
-    a pin of that set. Any other ``spec`` is a folder of CA certificates
+    by install/update/import, and must still hold exactly the pinned
+    certificates of that set: a file added or removed since is refused. Any other ``spec`` is a folder of CA certificates
     taken as it is (a generated test PKI, an operator's own choice).
 
     Raises:
         FileNotFoundError: the named set is not installed, or the folder
             does not exist.
-        TrustPinMismatch: an installed set holds a certificate not pinned.
+        TrustPinMismatch: an installed set holds a certificate not pinned,
+            or lacks a pinned one.
         InputMalformed: a certificate file does not parse.
     """
     if spec in TRUST_SETS:
@@ -237,7 +238,7 @@ def load_trust(spec: str, *, trust_home: Path) -> TrustStore:
                 f"import {spec} DIR`"
             )
         store = TrustStore.from_directory(directory)
-        _pins_for(spec, (*store.roots, *store.intermediates), require_complete=False)
+        _pins_for(spec, (*store.roots, *store.intermediates), require_complete=True)
         return store
     return TrustStore.from_directory(Path(spec))
 

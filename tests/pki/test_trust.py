@@ -254,6 +254,16 @@ def test_tampered_installed_set_is_refused_on_load(tmp_path: Path) -> None:
     assert caught.value.code == "trust_pin_mismatch"
 
 
+def test_installed_set_missing_a_file_is_refused_on_load(tmp_path: Path) -> None:
+    written = install_trust_set("production", pem_files("production"), tmp_path)
+    written[1].unlink()
+
+    with pytest.raises(TrustPinMismatch) as caught:
+        load_trust("production", trust_home=tmp_path)
+
+    assert "incomplete" in caught.value.message
+
+
 def test_set_that_is_not_installed_is_reported(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="kabinet pki trust update production"):
         load_trust("production", trust_home=tmp_path)
