@@ -219,8 +219,9 @@ def load_trust(spec: str, *, trust_home: Path) -> TrustStore:
 
     "production" and "test" are read from ``trust_home/<name>`` as written
     by install/update/import, and must still hold exactly the pinned
-    certificates of that set: a file added or removed since is refused. Any other ``spec`` is a folder of CA certificates
-    taken as it is (a generated test PKI, an operator's own choice).
+    certificates of that set: a file added or removed since is refused.
+    Any other ``spec`` is a folder of CA certificates taken as it is (a
+    generated test PKI, an operator's own choice).
 
     Raises:
         FileNotFoundError: the named set is not installed, or the folder
