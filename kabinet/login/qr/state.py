@@ -140,17 +140,18 @@ def hand_out_token(login: QrLogin, *, at: datetime) -> str:
     """
     at = require_aware(at)
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    token_hash = _hash(token)
     updated = QrLogin.objects.filter(
         pk=login.pk,
         state__in=(QrState.WAITING, QrState.SCANNED),
         challenge__used_at__isnull=True,
         challenge__expires_at__gt=at,
-    ).update(state=QrState.SCANNED, token_hash=_hash(token), scanned_at=at)
+    ).update(state=QrState.SCANNED, token_hash=token_hash, scanned_at=at)
     if updated != 1:
         challenge = Challenge.objects.get(pk=login.challenge_id)
         require_open(challenge, at=at)
         raise ChallengeUsed("the QR code is no longer waiting for the app")
-    login.state = QrState.SCANNED
+    login.state, login.token_hash, login.scanned_at = QrState.SCANNED, token_hash, at
     logger.info("QR code scanned: role=%s", login.challenge.role)
     return token
 

@@ -1,5 +1,5 @@
-"""Fixtures of the QR login tests: the cabinet on a live server, a browser
-(Django's test client holding a session) and the eGov app emulator playing
+"""Fixtures of the QR login tests: the cabinet on a live server, a visitor
+(a browser session, played by Django's test client) and the eGov app emulator playing
 the phone over real HTTP. Calls the emulator cannot be made to send (a PUT
 without a token, a replayed PUT) go through :class:`AppCalls`."""
 
@@ -24,6 +24,7 @@ from kabinet.devtools.egov_app import (
     Tamper,
     run_app,
 )
+from kabinet.pki.xmldsig import sign_xml
 from tests.web_conftest import Clock, Keys, clock, keys, pki_settings
 
 __all__ = ["Clock", "clock", "keys", "pki_settings"]
@@ -41,7 +42,7 @@ def cabinet(pki_settings: Settings, live_server: LiveServer) -> Iterator[str]:
 
 
 @dataclass
-class Browser:
+class Visitor:
     """The page's side: one browser session talking to the JSON API."""
 
     client: Client
@@ -72,18 +73,18 @@ class Browser:
         return self.client.get("/api/me")
 
 
-def _browser() -> Browser:
-    return Browser(Client(REMOTE_ADDR="127.0.0.2", HTTP_USER_AGENT="pytest-browser/1"))
+def _visitor() -> Visitor:
+    return Visitor(Client(REMOTE_ADDR="127.0.0.2", HTTP_USER_AGENT="pytest-browser/1"))
 
 
 @pytest.fixture()
-def browser(cabinet: str) -> Browser:
-    return _browser()
+def visitor(cabinet: str) -> Visitor:
+    return _visitor()
 
 
 @pytest.fixture()
-def other_browser(cabinet: str) -> Browser:
-    return _browser()
+def other_visitor(cabinet: str) -> Visitor:
+    return _visitor()
 
 
 @dataclass
@@ -169,3 +170,23 @@ class AppCalls:
 @pytest.fixture()
 def app_calls(cabinet: str) -> AppCalls:
     return AppCalls()
+
+
+def signed_payload(
+    payload: dict[str, Any], keys: Keys, key: str = "gost_individual"
+) -> dict[str, Any]:
+    """API 2's JSON with documentXml replaced by its signed form, as the app
+    sends it back (NIT QR spec, API 2 PUT)."""
+    store = keys[key]
+    signed = dict(payload)
+    documents = []
+    for document in payload["documentsToSign"]:
+        copy = dict(document)
+        copy["documentXml"] = sign_xml(
+            document["documentXml"].encode("utf-8"),
+            key=store.private_key,
+            certificate=store.certificate,
+        ).decode("utf-8")
+        documents.append(copy)
+    signed["documentsToSign"] = documents
+    return signed

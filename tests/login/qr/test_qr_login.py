@@ -1,6 +1,7 @@
-"""The QR login end to end: the browser asks for a code, the eGov app
-emulator scans it over HTTP against the live server, and the browser's
-poll opens the session, or the refusal reaches both the app and the page."""
+"""The QR login end to end: the browser (the ``visitor`` fixture) asks for
+a code, the eGov app emulator scans it over HTTP against the live server,
+and the browser's poll opens the session, or the refusal reaches both the
+app and the page."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from kabinet.devtools.egov_app import App, AppResult, Decline, Outcome, Tamper
 from kabinet.login.models import AttemptResult, LoginAttempt
 from kabinet.login.qr.messages import message_for
 from kabinet.login.qr.models import QrLogin, QrState
-from kabinet.pki.xmldsig import sign_xml
-from tests.login.qr.conftest import BANK_BIN, AppCalls, Browser, Phone
+from tests.login.qr.conftest import BANK_BIN, AppCalls, Phone, Visitor, signed_payload
 from tests.web_conftest import Clock, Keys
 
 CYRILLIC = re.compile("[а-яА-ЯәіңғүұқөһӘІҢҒҮҰҚӨҺ]")
@@ -37,8 +37,8 @@ def put_exchange(result: AppResult) -> Any:
     return exchange
 
 
-def assert_logged_in(browser: Browser, *, role: str, iin: str) -> dict[str, Any]:
-    me = browser.me()
+def assert_logged_in(visitor: Visitor, *, role: str, iin: str) -> dict[str, Any]:
+    me = visitor.me()
     assert me.status_code == 200, me.content
     body: dict[str, Any] = me.json()
     assert body["role"]["id"] == role
@@ -47,8 +47,8 @@ def assert_logged_in(browser: Browser, *, role: str, iin: str) -> dict[str, Any]
     return body
 
 
-def assert_not_logged_in(browser: Browser) -> None:
-    me = browser.me()
+def assert_not_logged_in(visitor: Visitor) -> None:
+    me = visitor.me()
     assert me.status_code == 401
     assert me.json()["error"]["code"] == "not_authenticated"
 
@@ -69,21 +69,21 @@ def assert_not_logged_in(browser: Browser) -> None:
     ],
 )
 def test_fitting_key_in_its_app_logs_the_browser_in(
-    browser: Browser, phone: Phone, keys: Keys, role: str, key: str, app: App
+    visitor: Visitor, phone: Phone, keys: Keys, role: str, key: str, app: App
 ) -> None:
-    code = browser.start(role)
-    assert browser.state(code["id"])["state"] == "waiting"
+    code = visitor.start(role)
+    assert visitor.state(code["id"])["state"] == "waiting"
 
     result = phone.scan(code["qr"], key=key, app=app)
 
     assert result.outcome is Outcome.SIGNED, result
     assert result.status == 200
     assert app_message(result) == "success"
-    assert_not_logged_in(browser)  # nothing happens before the page's poll
-    assert browser.state(code["id"]) == {"state": "signed", "redirect": "/"}
+    assert_not_logged_in(visitor)  # nothing happens before the page's poll
+    assert visitor.state(code["id"]) == {"state": "signed", "redirect": "/"}
     identity = keys[key].certificate.identity
     assert identity.iin is not None
-    body = assert_logged_in(browser, role=role, iin=identity.iin)
+    body = assert_logged_in(visitor, role=role, iin=identity.iin)
     if identity.bin is None:
         assert body["organisation"] is None
     else:
@@ -103,23 +103,23 @@ def test_fitting_key_in_its_app_logs_the_browser_in(
     ],
 )
 def test_login_through_the_phone_link_opens_the_same_session(
-    browser: Browser, phone: Phone, keys: Keys, role: str, key: str, app: App, link: str
+    visitor: Visitor, phone: Phone, keys: Keys, role: str, key: str, app: App, link: str
 ) -> None:
-    code = browser.start(role)
+    code = visitor.start(role)
 
     result = phone.scan(code["links"][link], key=key, app=app)
 
     assert result.outcome is Outcome.SIGNED, result
-    assert browser.state(code["id"])["state"] == "signed"
+    assert visitor.state(code["id"])["state"] == "signed"
     iin = keys[key].certificate.identity.iin
     assert iin is not None
-    assert_logged_in(browser, role=role, iin=iin)
+    assert_logged_in(visitor, role=role, iin=iin)
 
 
 def test_app_shows_the_bank_the_site_the_role_and_the_time(
-    browser: Browser, phone: Phone
+    visitor: Visitor, phone: Phone
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
 
     result = phone.scan(code["qr"], lang="ru")
 
@@ -141,13 +141,13 @@ def test_app_shows_the_bank_the_site_the_role_and_the_time(
 
 
 def test_scanning_shows_scanned_to_the_page(
-    browser: Browser, app_calls: AppCalls
+    visitor: Visitor, app_calls: AppCalls
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
 
     assert app_calls.api1(code["qr"]).status_code == 200
 
-    state = browser.state(code["id"])
+    state = visitor.state(code["id"])
     assert state["state"] == "scanned"
     assert 0 < state["expires_in"] <= 300
 
@@ -157,9 +157,9 @@ def test_scanning_shows_scanned_to_the_page(
 
 
 def test_put_without_token_is_refused_with_401_and_changes_nothing(
-    browser: Browser, app_calls: AppCalls, phone: Phone, keys: Keys
+    visitor: Visitor, app_calls: AppCalls, phone: Phone, keys: Keys
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     api1 = app_calls.api1(code["qr"]).json()
     uri = api1["document"]["uri"]
     token = api1["document"]["auth_token"]
@@ -171,7 +171,7 @@ def test_put_without_token_is_refused_with_401_and_changes_nothing(
     assert refused.status_code == 401
     assert refused["WWW-Authenticate"] == "Bearer"
     assert refused.json() == {"message": localized("qr_token_missing", "en")}
-    assert browser.state(code["id"])["state"] == "scanned"
+    assert visitor.state(code["id"])["state"] == "scanned"
     attempt = LoginAttempt.objects.get()
     assert (attempt.result, attempt.error_code) == ("failure", "qr_token_missing")
     # The code is still good for the right token.
@@ -182,9 +182,9 @@ def test_put_without_token_is_refused_with_401_and_changes_nothing(
 
 @pytest.mark.parametrize("authorization", ["Basic dXNlcjpwYXNz", "Bearer", ""])
 def test_put_with_another_scheme_or_empty_token_is_refused_with_401(
-    browser: Browser, app_calls: AppCalls, authorization: str
+    visitor: Visitor, app_calls: AppCalls, authorization: str
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     uri = app_calls.api1(code["qr"]).json()["document"]["uri"]
 
     refused = app_calls.put(uri, {}, token=None, authorization=authorization)
@@ -194,9 +194,9 @@ def test_put_with_another_scheme_or_empty_token_is_refused_with_401(
 
 
 def test_wrong_token_is_refused_with_403_in_the_app_language(
-    browser: Browser, phone: Phone
+    visitor: Visitor, phone: Phone
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
 
     result = phone.scan(code["qr"], tamper=(Tamper.TOKEN,), lang="kk")
 
@@ -205,14 +205,14 @@ def test_wrong_token_is_refused_with_403_in_the_app_language(
     expected = localized("qr_token_invalid", "kk")
     assert CYRILLIC.search(expected)
     assert app_message(result).endswith(expected)
-    assert browser.state(code["id"])["state"] == "scanned"
-    assert_not_logged_in(browser)
+    assert visitor.state(code["id"])["state"] == "scanned"
+    assert_not_logged_in(visitor)
 
 
 def test_put_with_a_wrong_token_is_refused_and_the_right_one_still_works(
-    browser: Browser, app_calls: AppCalls, keys: Keys
+    visitor: Visitor, app_calls: AppCalls, keys: Keys
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     api1 = app_calls.api1(code["qr"]).json()
     uri, token = api1["document"]["uri"], api1["document"]["auth_token"]
     signed = signed_payload(app_calls.api2(uri, token=token).json(), keys)
@@ -225,9 +225,9 @@ def test_put_with_a_wrong_token_is_refused_and_the_right_one_still_works(
 
 
 def test_reading_api1_again_replaces_the_token(
-    browser: Browser, app_calls: AppCalls
+    visitor: Visitor, app_calls: AppCalls
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     first = app_calls.api1(code["qr"]).json()["document"]
     second = app_calls.api1(code["qr"]).json()["document"]
 
@@ -250,29 +250,29 @@ def test_reading_api1_again_replaces_the_token(
     ],
 )
 def test_changed_document_or_signature_is_refused_and_the_page_says_why(
-    browser: Browser, phone: Phone, tamper: Tamper, status: int, code: str
+    visitor: Visitor, phone: Phone, tamper: Tamper, status: int, code: str
 ) -> None:
-    started = browser.start("candidate")
+    started = visitor.start("candidate")
 
     result = phone.scan(started["qr"], tamper=(tamper,), lang="en")
 
     assert result.outcome is Outcome.REFUSED
     assert result.status == status
     assert app_message(result).endswith(localized(code, "en"))
-    assert browser.state(started["id"]) == {
+    assert visitor.state(started["id"]) == {
         "state": "rejected",
         "error": {"code": code, "message": localized(code, "ru")},
     }
-    assert_not_logged_in(browser)
+    assert_not_logged_in(visitor)
     attempt = LoginAttempt.objects.get()
     assert (attempt.result, attempt.error_code) == (AttemptResult.FAILURE, code)
 
 
 def test_document_signed_for_another_code_is_refused(
-    browser: Browser, app_calls: AppCalls, keys: Keys
+    visitor: Visitor, app_calls: AppCalls, keys: Keys
 ) -> None:
-    first = browser.start("candidate")
-    second = browser.start("candidate")
+    first = visitor.start("candidate")
+    second = visitor.start("candidate")
     one = app_calls.api1(first["qr"]).json()["document"]
     two = app_calls.api1(second["qr"]).json()["document"]
     signed_for_first = signed_payload(
@@ -283,20 +283,20 @@ def test_document_signed_for_another_code_is_refused(
 
     assert refused.status_code == 403
     assert refused.json() == {"message": localized("content_mismatch", "ru")}
-    assert browser.state(second["id"])["error"]["code"] == "content_mismatch"
+    assert visitor.state(second["id"])["error"]["code"] == "content_mismatch"
 
 
 def test_body_that_is_not_json_is_refused_and_changes_nothing(
-    browser: Browser, app_calls: AppCalls, keys: Keys
+    visitor: Visitor, app_calls: AppCalls, keys: Keys
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     api1 = app_calls.api1(code["qr"]).json()["document"]
 
     refused = app_calls.put(api1["uri"], b"{not json", token=api1["auth_token"])
 
     assert refused.status_code == 400
     assert refused.json() == {"message": localized("bad_request", "ru")}
-    assert browser.state(code["id"])["state"] == "scanned"
+    assert visitor.state(code["id"])["state"] == "scanned"
     signed = signed_payload(
         app_calls.api2(api1["uri"], token=api1["auth_token"]).json(), keys
     )
@@ -310,9 +310,9 @@ def test_body_that_is_not_json_is_refused_and_changes_nothing(
 
 
 def test_second_put_for_the_same_code_is_refused(
-    browser: Browser, phone: Phone, app_calls: AppCalls, keys: Keys
+    visitor: Visitor, phone: Phone, app_calls: AppCalls, keys: Keys
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     result = phone.scan(code["qr"])
     assert result.outcome is Outcome.SIGNED
     first = put_exchange(result)
@@ -322,11 +322,11 @@ def test_second_put_for_the_same_code_is_refused(
 
     assert again.status_code == 409
     assert again.json() == {"message": localized("challenge_used", "en")}
-    # The first PUT stands: the browser still logs in.
-    assert browser.state(code["id"])["state"] == "signed"
+    # The first PUT stands: the visitor still logs in.
+    assert visitor.state(code["id"])["state"] == "signed"
     iin = keys["gost_individual"].certificate.identity.iin
     assert iin is not None
-    assert_logged_in(browser, role="candidate", iin=iin)
+    assert_logged_in(visitor, role="candidate", iin=iin)
     assert [row.error_code for row in LoginAttempt.objects.order_by("id")] == [
         "",
         "challenge_used",
@@ -334,9 +334,9 @@ def test_second_put_for_the_same_code_is_refused(
 
 
 def test_scanning_after_the_code_was_used_is_refused(
-    browser: Browser, phone: Phone, app_calls: AppCalls
+    visitor: Visitor, phone: Phone, app_calls: AppCalls
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     assert phone.scan(code["qr"]).outcome is Outcome.SIGNED
 
     again = app_calls.api1(code["qr"], lang="en")
@@ -346,9 +346,9 @@ def test_scanning_after_the_code_was_used_is_refused(
 
 
 def test_expired_code_is_refused_by_api1_and_shown_expired(
-    browser: Browser, phone: Phone, clock: Clock
+    visitor: Visitor, phone: Phone, clock: Clock
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     clock.advance(301)
 
     result = phone.scan(code["qr"], lang="en")
@@ -356,14 +356,14 @@ def test_expired_code_is_refused_by_api1_and_shown_expired(
     assert result.outcome is Outcome.REFUSED
     assert result.status == 410
     assert app_message(result).endswith(localized("challenge_expired", "en"))
-    assert browser.state(code["id"]) == {"state": "expired"}
+    assert visitor.state(code["id"]) == {"state": "expired"}
     assert QrLogin.objects.get().state == QrState.WAITING
 
 
 def test_put_after_expiry_is_refused(
-    browser: Browser, app_calls: AppCalls, keys: Keys, clock: Clock
+    visitor: Visitor, app_calls: AppCalls, keys: Keys, clock: Clock
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     api1 = app_calls.api1(code["qr"]).json()["document"]
     signed = signed_payload(
         app_calls.api2(api1["uri"], token=api1["auth_token"]).json(), keys
@@ -374,15 +374,15 @@ def test_put_after_expiry_is_refused(
 
     assert refused.status_code == 410
     assert refused.json() == {"message": localized("challenge_expired", "kk")}
-    assert browser.state(code["id"]) == {"state": "expired"}
-    assert_not_logged_in(browser)
+    assert visitor.state(code["id"]) == {"state": "expired"}
+    assert_not_logged_in(visitor)
     assert LoginAttempt.objects.get().error_code == "challenge_expired"
 
 
 def test_api2_after_expiry_is_refused(
-    browser: Browser, app_calls: AppCalls, clock: Clock
+    visitor: Visitor, app_calls: AppCalls, clock: Clock
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     api1 = app_calls.api1(code["qr"]).json()["document"]
     clock.advance(300)
 
@@ -393,38 +393,38 @@ def test_api2_after_expiry_is_refused(
 
 
 def test_signed_login_not_picked_up_in_time_expires(
-    browser: Browser, phone: Phone, clock: Clock
+    visitor: Visitor, phone: Phone, clock: Clock
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     assert phone.scan(code["qr"]).outcome is Outcome.SIGNED
     clock.advance(121)
 
-    assert browser.state(code["id"]) == {"state": "expired"}
-    assert_not_logged_in(browser)
+    assert visitor.state(code["id"]) == {"state": "expired"}
+    assert_not_logged_in(visitor)
 
 
 def test_unknown_code_is_refused_to_app_and_page(
-    browser: Browser, app_calls: AppCalls
+    visitor: Visitor, app_calls: AppCalls
 ) -> None:
     unknown = "A" * 43
 
     assert app_calls.api1(f"/egov/qr/{unknown}/mgovSign").status_code == 404
-    assert browser.status(unknown).status_code == 404
-    assert browser.status(unknown).json()["error"]["code"] == "challenge_not_found"
-    assert browser.status("short").status_code == 404
+    assert visitor.status(unknown).status_code == 404
+    assert visitor.status(unknown).json()["error"]["code"] == "challenge_not_found"
+    assert visitor.status("short").status_code == 404
 
 
 # ---------------------------------------------------------------------------
-# The browser session
+# The visitor session
 
 
 def test_poll_from_another_browser_session_is_refused(
-    browser: Browser, other_browser: Browser, phone: Phone
+    visitor: Visitor, other_visitor: Visitor, phone: Phone
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
     assert phone.scan(code["qr"]).outcome is Outcome.SIGNED
 
-    refused = other_browser.status(code["id"])
+    refused = other_visitor.status(code["id"])
 
     assert refused.status_code == 403
     assert refused.json() == {
@@ -433,28 +433,28 @@ def test_poll_from_another_browser_session_is_refused(
             "message": localized("challenge_foreign_session", "ru"),
         }
     }
-    assert_not_logged_in(other_browser)
-    # The browser that asked for the code still gets in.
-    assert browser.state(code["id"])["state"] == "signed"
+    assert_not_logged_in(other_visitor)
+    # The visitor that asked for the code still gets in.
+    assert visitor.state(code["id"])["state"] == "signed"
     assert SessionRecord.objects.count() == 1
 
 
 def test_poll_without_any_session_is_refused(
-    browser: Browser, other_browser: Browser
+    visitor: Visitor, other_visitor: Visitor
 ) -> None:
-    code = browser.start("candidate")
-    other_browser.client.cookies.clear()
+    code = visitor.start("candidate")
+    other_visitor.client.cookies.clear()
 
-    assert other_browser.status(code["id"]).status_code == 403
+    assert other_visitor.status(code["id"]).status_code == 403
 
 
-def test_signed_login_is_picked_up_once(browser: Browser, phone: Phone) -> None:
-    code = browser.start("candidate")
+def test_signed_login_is_picked_up_once(visitor: Visitor, phone: Phone) -> None:
+    code = visitor.start("candidate")
     assert phone.scan(code["qr"]).outcome is Outcome.SIGNED
-    assert browser.state(code["id"])["state"] == "signed"
+    assert visitor.state(code["id"])["state"] == "signed"
 
     # The session was renewed at login: the old binding went with it.
-    again = browser.status(code["id"])
+    again = visitor.status(code["id"])
 
     assert again.status_code == 403
     assert SessionRecord.objects.count() == 1
@@ -488,7 +488,7 @@ def test_signed_login_is_picked_up_once(browser: Browser, phone: Phone) -> None:
     ],
 )
 def test_certificate_that_does_not_fit_is_refused_and_the_page_says_why(
-    browser: Browser,
+    visitor: Visitor,
     phone: Phone,
     keys: Keys,
     role: str,
@@ -497,19 +497,19 @@ def test_certificate_that_does_not_fit_is_refused_and_the_page_says_why(
     status: int,
     code: str,
 ) -> None:
-    started = browser.start(role)
+    started = visitor.start(role)
 
     result = phone.scan(started["qr"], key=key, app=app, lang="en")
 
     assert result.outcome is Outcome.REFUSED
     assert result.status == status
     assert app_message(result).endswith(localized(code, "en"))
-    state = browser.state(started["id"])
+    state = visitor.state(started["id"])
     assert state == {
         "state": "rejected",
         "error": {"code": code, "message": localized(code, "ru")},
     }
-    assert_not_logged_in(browser)
+    assert_not_logged_in(visitor)
     attempt = LoginAttempt.objects.get()
     assert (attempt.method, attempt.error_code) == ("qr", code)
     assert attempt.certificate_serial == keys[key].certificate.serial_hex
@@ -517,9 +517,9 @@ def test_certificate_that_does_not_fit_is_refused_and_the_page_says_why(
 
 @pytest.mark.parametrize("lang", ["ru", "kk", "en"])
 def test_refusal_reaches_the_app_in_its_language(
-    browser: Browser, phone: Phone, lang: str
+    visitor: Visitor, phone: Phone, lang: str
 ) -> None:
-    code = browser.start("applicant")
+    code = visitor.start("applicant")
 
     result = phone.scan(code["qr"], key="gost_individual", lang=lang)
 
@@ -536,32 +536,32 @@ def test_refusal_reaches_the_app_in_its_language(
 # Declining
 
 
-def test_decline_in_the_app_rejects_the_code(browser: Browser, phone: Phone) -> None:
-    code = browser.start("candidate")
+def test_decline_in_the_app_rejects_the_code(visitor: Visitor, phone: Phone) -> None:
+    code = visitor.start("candidate")
 
     result = phone.scan(code["qr"], key=None, decline=Decline.CANCELED)
 
     assert result.outcome is Outcome.DECLINED
     assert result.status == 200
-    assert browser.state(code["id"]) == {
+    assert visitor.state(code["id"]) == {
         "state": "rejected",
         "error": {"code": "qr_declined", "message": localized("qr_declined", "ru")},
     }
-    assert_not_logged_in(browser)
+    assert_not_logged_in(visitor)
     assert LoginAttempt.objects.get().error_code == "qr_declined"
 
 
 def test_silent_decline_leaves_the_code_scanned_until_it_expires(
-    browser: Browser, phone: Phone, clock: Clock
+    visitor: Visitor, phone: Phone, clock: Clock
 ) -> None:
-    code = browser.start("candidate")
+    code = visitor.start("candidate")
 
     result = phone.scan(code["qr"], key=None, decline=Decline.SILENT)
 
     assert result.outcome is Outcome.DECLINED
-    assert browser.state(code["id"])["state"] == "scanned"
+    assert visitor.state(code["id"])["state"] == "scanned"
     clock.advance(300)
-    assert browser.state(code["id"]) == {"state": "expired"}
+    assert visitor.state(code["id"]) == {"state": "expired"}
 
 
 # ---------------------------------------------------------------------------
@@ -569,20 +569,20 @@ def test_silent_decline_leaves_the_code_scanned_until_it_expires(
 
 
 def test_codes_count_against_the_address_rate_limit(
-    browser: Browser, cabinet: str, pki_settings: Any
+    visitor: Visitor, cabinet: str, pki_settings: Any
 ) -> None:
     pki_settings.KABINET_RATE_LIMIT_IP_CHALLENGES = 2
-    browser.start("candidate")
-    browser.start("candidate")
+    visitor.start("candidate")
+    visitor.start("candidate")
 
-    refused = browser.start_response("candidate")
+    refused = visitor.start_response("candidate")
 
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "rate_limited"
 
 
-def test_unknown_role_is_refused(browser: Browser) -> None:
-    refused = browser.start_response("admin")
+def test_unknown_role_is_refused(visitor: Visitor) -> None:
+    refused = visitor.start_response("admin")
 
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "role_unknown"
@@ -590,35 +590,11 @@ def test_unknown_role_is_refused(browser: Browser) -> None:
 
 
 def test_qr_login_without_bank_bin_is_unavailable(
-    browser: Browser, pki_settings: Any
+    visitor: Visitor, pki_settings: Any
 ) -> None:
     pki_settings.KABINET_BANK_BIN = None
 
-    refused = browser.start_response("candidate")
+    refused = visitor.start_response("candidate")
 
     assert refused.status_code == 503
     assert refused.json()["error"]["code"] == "qr_unavailable"
-
-
-# ---------------------------------------------------------------------------
-# Helpers
-
-
-def signed_payload(
-    payload: dict[str, Any], keys: Keys, key: str = "gost_individual"
-) -> dict[str, Any]:
-    """API 2's JSON with documentXml replaced by its signed form, as the app
-    sends it back (NIT QR spec, API 2 PUT)."""
-    store = keys[key]
-    signed = dict(payload)
-    documents = []
-    for document in payload["documentsToSign"]:
-        copy = dict(document)
-        copy["documentXml"] = sign_xml(
-            document["documentXml"].encode("utf-8"),
-            key=store.private_key,
-            certificate=store.certificate,
-        ).decode("utf-8")
-        documents.append(copy)
-    signed["documentsToSign"] = documents
-    return signed
