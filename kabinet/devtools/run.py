@@ -59,7 +59,8 @@ from kabinet.devtools.ncalayer import KeyFile, NcaLayerEmulator
 from kabinet.devtools.ocsp_responder import running_responder
 from kabinet.pki.certificate import Certificate, Identity
 from kabinet.pki.errors import PkiError
-from kabinet.pki.revocation.crl import CrlIndex
+from kabinet.pki.pkcs12 import load_pkcs12
+from kabinet.pki.revocation.crl import CrlIndex, read_issuer
 from kabinet.pki.trust import TRUST_SETS, import_trust_set, read_certificate_folder
 
 logger = logging.getLogger(__name__)
@@ -170,9 +171,11 @@ def install_nca_test_trust(vectors: Path, layout: Layout) -> Path:
     pin; so the pinned ones are picked first, into a staging folder.
 
     Raises:
-        StartError: a pinned certificate is missing from the folder.
+        StartError: the folder is missing or lacks a pinned certificate.
     """
     source = vectors / NCA_CA_FOLDER
+    if not source.is_dir():
+        raise StartError(f"{source} is missing: cannot trust NCA's test keys")
     pins = {pin.sha256 for pin in TRUST_SETS[NCA_TRUST_SET]}
     pinned = [c for c in read_certificate_folder(source) if c.sha256 in pins]
     layout.var.mkdir(parents=True, exist_ok=True)
@@ -252,11 +255,11 @@ def generated_keys(pki: testpki.TestPki) -> list[DemoKey]:
 
 def nca_keys(vectors: Path, *, now: datetime) -> list[DemoKey]:
     """The NCA SDK test keys, with their status as NCA's CRL gives it."""
-    from kabinet.pki.pkcs12 import load_pkcs12
-
     folder = vectors / NCA_KEYS_FOLDER
-    issuers = {c.subject_der: c for c in read_certificate_folder(vectors / "ca/test")}
-    revoked = _nca_revoked_serials(vectors, issuers, now=now)
+    issuers = {
+        c.subject_der: c for c in read_certificate_folder(vectors / NCA_CA_FOLDER)
+    }
+    revoked = _nca_test_crl(vectors, issuers, now=now)
     keys = []
     for path in sorted(folder.glob("*.p12")):
         certificate = load_pkcs12(path.read_bytes(), NCA_KEY_PASSWORD).certificate
@@ -283,13 +286,14 @@ def nca_keys(vectors: Path, *, now: datetime) -> list[DemoKey]:
     return keys
 
 
-def _nca_revoked_serials(
+def _nca_test_crl(
     vectors: Path, issuers: dict[bytes, Certificate], *, now: datetime
 ) -> CrlIndex | None:
     """NCA's test CRL, checked as the server checks it; None when unusable."""
-    from kabinet.pki.revocation.crl import read_issuer
-
     path = vectors / NCA_CRL_FILE
+    if not path.is_file():
+        logger.warning("%s is missing: NCA test keys will be refused", path)
+        return None
     der = path.read_bytes()
     issuer = issuers.get(read_issuer(der))
     if issuer is None:
@@ -309,6 +313,8 @@ def _nca_revoked_serials(
 
 def fitting_roles(identity: Identity) -> list[str]:
     """The roles whose policy (KABINET_ROLE_POLICY) accepts this identity."""
+    # Imported here: the login app needs Django set up, which happens only
+    # once the settings' folders exist.
     from kabinet.login.errors import LoginRefused
     from kabinet.login.roles import (
         require_identity_complete,
@@ -594,6 +600,8 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
 
     environment = server_environment(layout)
     os.environ.update(environment)
+    # Django reads the KABINET_* variables once, when it is set up: only now
+    # that they are in the environment (and their folders exist).
     import django
     from django.core.management import call_command
     from django.utils import translation
