@@ -57,7 +57,7 @@ QR_PAGE_MESSAGES: Mapping[str, Promise] = {
     "starting": _("Preparing a QR code…"),
     "waiting": _("Scan the code with the eGov app."),
     "waiting_phone": _(
-        "Open the eGov app with the button below and confirm the login."
+        "Confirm the login in the eGov app, then come back to this page."
     ),
     "scanned": _("The code is scanned. Confirm the login in the eGov app."),
     "signed": _("Login successful. Opening the cabinet…"),
