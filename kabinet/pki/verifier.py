@@ -96,14 +96,7 @@ class Verifier:
             signature = cms.verify_cms(data, detached_content=detached_content)
 
         signer = signature.signer
-        with _step("path", signer):
-            chain = validate_path(signer, trust=self._trust, at=at)
-
-        with _step("key usage", signer):
-            check_key_usage(signer)
-
-        with _step("revocation", signer):
-            revocation = check_revocation(chain, checker=self._revocation, at=at)
+        chain, revocation = self._check_signer(signer, at=at)
 
         logger.info(
             "CMS verified: signer serial=%s subject=%s, revocation by %s",
@@ -139,14 +132,7 @@ class Verifier:
             signature = xmldsig.verify_xml(data)
 
         signer = signature.signer
-        with _step("path", signer):
-            chain = validate_path(signer, trust=self._trust, at=at)
-
-        with _step("key usage", signer):
-            check_key_usage(signer)
-
-        with _step("revocation", signer):
-            revocation = check_revocation(chain, checker=self._revocation, at=at)
+        chain, revocation = self._check_signer(signer, at=at)
 
         logger.info(
             "XML-DSig verified: signer serial=%s subject=%s, revocation by %s",
@@ -186,14 +172,7 @@ class Verifier:
             at.isoformat(),
         )
 
-        with _step("path", certificate):
-            chain = validate_path(certificate, trust=self._trust, at=at)
-
-        with _step("key usage", certificate):
-            check_key_usage(certificate)
-
-        with _step("revocation", certificate):
-            revocation = check_revocation(chain, checker=self._revocation, at=at)
+        chain, revocation = self._check_signer(certificate, at=at)
 
         logger.info(
             "Certificate accepted: serial=%s, revocation by %s",
@@ -201,6 +180,25 @@ class Verifier:
             revocation,
         )
         return chain
+
+    def _check_signer(
+        self, signer: Certificate, *, at: datetime
+    ) -> tuple[tuple[Certificate, ...], str]:
+        """Path, key usage and revocation of a signer certificate, in order.
+
+        Returns:
+            The path (leaf first) and how revocation was established.
+        """
+        with _step("path", signer):
+            chain = validate_path(signer, trust=self._trust, at=at)
+
+        with _step("key usage", signer):
+            check_key_usage(signer)
+
+        with _step("revocation", signer):
+            revocation = check_revocation(chain, checker=self._revocation, at=at)
+
+        return chain, revocation
 
 
 def check_key_usage(certificate: Certificate) -> None:
