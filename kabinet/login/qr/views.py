@@ -44,6 +44,7 @@ from kabinet.login.client import RequestMeta
 from kabinet.login.errors import RequestInvalid, RoleUnknown, ServiceFailed
 from kabinet.login.qr.errors import QrLoginDeclined, QrLoginUnavailable
 from kabinet.login.qr.messages import message_for, status_for
+from kabinet.login.qr.models import QrLogin
 from kabinet.login.qr.protocol import (
     api1_answer,
     api2_answer,
@@ -101,13 +102,18 @@ def _app_json(payload: Any) -> JsonResponse:
     return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
 
 
-def _methods(*allowed: str) -> Callable[[View], View]:
-    """Allow these HTTP methods; answer others with a 405, never cached."""
+def _methods(*allowed: str, for_app: bool = False) -> Callable[[View], View]:
+    """Allow these HTTP methods; answer others with a 405 (as the page's
+    errors, or as the app's ``{"message"}``), never cached."""
 
     def decorate(view: View) -> View:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in allowed:
-                response = _page_error("method_not_allowed")
+                if for_app:
+                    language = language_of(request.META.get("HTTP_ACCEPT_LANGUAGE"))
+                    response = _app_error("method_not_allowed", language)
+                else:
+                    response = _page_error("method_not_allowed")
                 response["Allow"] = ", ".join(allowed)
                 return response
             return view(request, *args, **kwargs)
@@ -210,7 +216,7 @@ def status_api(request: HttpRequest, qr_id: str) -> HttpResponse:
 
     state = state_of(login, at=at)
     if state is PublicState.SIGNED:
-        return _complete(request, login_id=qr_id, at=at)
+        return _complete(request, login, at=at)
     if state is PublicState.REJECTED:
         code = login.error_code or ServiceFailed.code
         return JsonResponse(
@@ -229,11 +235,10 @@ def status_api(request: HttpRequest, qr_id: str) -> HttpResponse:
     )
 
 
-def _complete(request: HttpRequest, *, login_id: str, at: datetime) -> HttpResponse:
+def _complete(request: HttpRequest, login: QrLogin, *, at: datetime) -> HttpResponse:
     # The session is opened here, in the browser that asked for the code,
     # never in the app's request (egov-qr.md 5.3).
     meta = RequestMeta.from_request(request)
-    login = find_qr_login(login_id)
     authorization = pick_up(login, at=at)
     if authorization is None:
         return JsonResponse(
@@ -256,7 +261,7 @@ def _complete(request: HttpRequest, *, login_id: str, at: datetime) -> HttpRespo
 
 
 @csrf_exempt
-@_methods("GET")
+@_methods("GET", for_app=True)
 def api1(request: HttpRequest, qr_id: str) -> HttpResponse:
     """API 1: the description, expiry, the bank, and API 2 with a token."""
     at = clock.now()
@@ -280,7 +285,7 @@ def api1(request: HttpRequest, qr_id: str) -> HttpResponse:
 
 
 @csrf_exempt
-@_methods("GET", "PUT", "POST")
+@_methods("GET", "PUT", "POST", for_app=True)
 def api2(request: HttpRequest, qr_id: str) -> HttpResponse:
     """API 2: GET the document to sign, PUT it back signed.
 

@@ -305,6 +305,42 @@ def test_body_that_is_not_json_is_refused_and_changes_nothing(
     )
 
 
+def test_post_with_signed_documents_is_taken_as_the_put(
+    visitor: Visitor, app_calls: AppCalls, keys: Keys
+) -> None:
+    code = visitor.start("candidate")
+    document = app_calls.api1(code["qr"]).json()["document"]
+    token = document["auth_token"]
+    signed = signed_payload(app_calls.api2(document["uri"], token=token).json(), keys)
+
+    accepted = app_calls.client.post(
+        app_calls.path(document["uri"]),
+        data=signed,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert accepted.status_code == 200
+    assert accepted.json() == {"status": "success"}
+    assert visitor.state(code["id"])["state"] == "signed"
+
+
+@pytest.mark.parametrize("method", ["delete", "patch"])
+def test_other_methods_are_refused_to_the_app_as_a_message(
+    visitor: Visitor, app_calls: AppCalls, method: str
+) -> None:
+    code = visitor.start("candidate")
+    uri = app_calls.api1(code["qr"]).json()["document"]["uri"]
+
+    refused = getattr(app_calls.client, method)(
+        app_calls.path(uri), headers={"Accept-Language": "en"}
+    )
+
+    assert refused.status_code == 405
+    assert refused["Allow"] == "GET, PUT, POST"
+    assert refused.json() == {"message": localized("method_not_allowed", "en")}
+
+
 # ---------------------------------------------------------------------------
 # Single use and expiry
 
