@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -42,27 +43,33 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        ncalayer = urlsplit(settings.KABINET_NCALAYER_URL)
-        ncalayer_origin = f"{ncalayer.scheme}://{ncalayer.netloc}"
-        self.policy = "; ".join(
-            [
-                "default-src 'self'",
-                "script-src 'self'",
-                "style-src 'self'",
-                "img-src 'self' data:",
-                f"connect-src 'self' {ncalayer_origin}",
-                "frame-ancestors 'none'",
-                "base-uri 'none'",
-                "form-action 'self'",
-                "object-src 'none'",
-            ]
-        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if not request.path.startswith("/admin/"):
-            response.headers.setdefault("Content-Security-Policy", self.policy)
+            policy = _content_security_policy(settings.KABINET_NCALAYER_URL)
+            response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
         return response
+
+
+@lru_cache(maxsize=4)
+def _content_security_policy(ncalayer_url: str) -> str:
+    """The policy for a given NCALayer URL (the one runtime input it has)."""
+    ncalayer = urlsplit(ncalayer_url)
+    ncalayer_origin = f"{ncalayer.scheme}://{ncalayer.netloc}"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src 'self' {ncalayer_origin}",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "object-src 'none'",
+        ]
+    )

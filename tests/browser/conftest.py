@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.core.handlers.wsgi import WSGIHandler
 from django.utils import translation
 from playwright.sync_api import (
     Browser,
@@ -126,11 +124,6 @@ def cabinet(
     """The cabinet's base URL: trusting the test PKI, its pages pointing at
     the emulator, whose switches are reset."""
     pki_settings.KABINET_NCALAYER_URL = ncalayer.url
-    # Middleware reads its settings when the server's handler is built (the
-    # Content-Security-Policy names the NCALayer origin), and the live
-    # server is shared by the session: build the handler under this test's
-    # settings.
-    live_server.thread.httpd.set_app(StaticFilesHandler(WSGIHandler()))
     ncalayer.reset()
     yield live_server.url
     ncalayer.reset()
