@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
 
-class ResponseTooLarge(Exception):  # noqa: N818 - reads as the condition
+class ResponseTooLarge(Exception):
     """Raised when a server answer exceeds MAX_RESPONSE_BYTES."""
 
 

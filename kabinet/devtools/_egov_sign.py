@@ -39,7 +39,7 @@ class Tamper(Enum):
     TOKEN = "token"  # send a wrong Bearer token to API 2
 
 
-class DocumentInvalid(Exception):  # noqa: N818 - reads as the condition
+class DocumentInvalid(Exception):
     """Raised when an API 2 document does not follow the spec."""
 
 

@@ -305,7 +305,7 @@ def run_app(
     return result
 
 
-class _Stop(Exception):  # noqa: N818 - control flow, never escapes _Flow
+class _Stop(Exception):
     def __init__(self, outcome: Outcome, message: str, status: int | None) -> None:
         super().__init__(message)
         self.outcome = outcome
