@@ -87,3 +87,16 @@ def test_login_page_follows_the_language_switch(
 
     assert "Камераны осы кодқа бағыттаңыз." in html
     assert qr_config(html)["messages"]["expired"].startswith("QR-кодтың")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [True, False])
+def test_code_text_is_shown_only_in_development(
+    client: Client, settings: Settings, debug: bool
+) -> None:
+    settings.KABINET_BANK_BIN = BANK_BIN
+    settings.DEBUG = debug
+
+    html = login_page(client)
+
+    assert ('data-testid="qr-text"' in html) is debug

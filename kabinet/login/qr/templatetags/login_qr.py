@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 
 from kabinet.accounts.roles import Role
@@ -48,4 +49,7 @@ def qr_panel() -> dict[str, Any]:
         "qr_config": config,
         "egov_mobile": EgovApp.MOBILE.value,
         "egov_business": EgovApp.BUSINESS.value,
+        # Development only: the code's text in plain sight, to hand to the
+        # eGov app emulator. A real user scans the image.
+        "show_text": settings.DEBUG,
     }

@@ -100,11 +100,20 @@
     elements.appHint.setAttribute("data-apps", apps.join(" "));
   }
 
+  function setText(text) {
+    // Present only in development, where the page shows the code's text.
+    var field = byId("qr-text");
+    if (field) {
+      field.textContent = text;
+    }
+  }
+
   function showCode(code) {
     var phone = isPhone();
     panel.setAttribute("data-device", phone ? "phone" : "desktop");
     elements.image.src = code.image;
     elements.image.setAttribute("data-qr", code.qr);
+    setText(code.qr);
     elements.body.hidden = phone && !state.codeShownOnPhone;
     elements.showCode.hidden = !phone || state.codeShownOnPhone;
 
@@ -160,6 +169,7 @@
     elements.showCode.hidden = true;
     elements.image.removeAttribute("src");
     elements.image.setAttribute("data-qr", "");
+    setText("");
     elements.countdown.textContent = "";
   }
 
