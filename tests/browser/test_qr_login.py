@@ -99,3 +99,16 @@ def test_certificate_of_wrong_kind_for_role_shows_the_refusal(
     assert status == 401
     assert answer["error"]["code"] == "not_authenticated"
     assert page.url.endswith("/login/")
+
+
+def test_development_page_shows_the_code_text_it_encodes(
+    page: Page, cabinet: str, pki_settings: Settings
+) -> None:
+    pki_settings.KABINET_PUBLIC_URL = cabinet
+    pki_settings.KABINET_BANK_BIN = BANK_BIN
+    pki_settings.DEBUG = True
+    login_page = LoginPage(page, cabinet).open()
+
+    qr = show_code(login_page, "participant")
+
+    assert page.get_by_test_id("qr-text").inner_text() == qr
