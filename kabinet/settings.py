@@ -428,6 +428,12 @@ KABINET_REVOCATION_CLOCK_SKEW_SECONDS = _int(
 KABINET_CRL_REFRESH_SECONDS = _int(
     "KABINET_CRL_REFRESH_SECONDS", 3600, minimum=60, maximum=7 * 86400
 )
+# No revocation request starts after this many seconds of one check; with
+# the timeout and its one retry, a check ends within budget + 2 x timeout,
+# inside the 30 s the eGov app's Smart Bridge allows.
+KABINET_REVOCATION_NETWORK_BUDGET_SECONDS = _int(
+    "KABINET_REVOCATION_NETWORK_BUDGET_SECONDS", 10, minimum=1, maximum=60
+)
 
 # ---------------------------------------------------------------------------
 # The login

@@ -37,6 +37,7 @@ VERIFIER_SETTINGS = frozenset(
         "KABINET_REVOCATION_CACHE_SECONDS",
         "KABINET_REVOCATION_CLOCK_SKEW_SECONDS",
         "KABINET_CRL_REFRESH_SECONDS",
+        "KABINET_REVOCATION_NETWORK_BUDGET_SECONDS",
     }
 )
 
@@ -51,6 +52,9 @@ def revocation_settings() -> RevocationSettings:
         good_cache_seconds=settings.KABINET_REVOCATION_CACHE_SECONDS,
         clock_skew_seconds=settings.KABINET_REVOCATION_CLOCK_SKEW_SECONDS,
         crl_refresh_seconds=settings.KABINET_CRL_REFRESH_SECONDS,
+        network_budget_seconds=float(
+            settings.KABINET_REVOCATION_NETWORK_BUDGET_SECONDS
+        ),
     )
 
 

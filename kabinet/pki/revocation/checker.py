@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,7 +56,11 @@ class RevocationSettings:
     ``crl_dir`` is an offline mirror of CRL files (``*.crl``, ``*.der``,
     DER or PEM); when set, CRLs are read from it and never downloaded.
     ``ocsp_max_age_seconds`` bounds the age of an OCSP answer that carries
-    no nextUpdate (NCA's never do).
+    no nextUpdate (NCA's never do). ``network_budget_seconds`` bounds one
+    check's time on the network: no request starts after it has passed,
+    and each request is bounded by the fetcher's own timeout and retry, so
+    a check with every source unreachable ends within the budget plus one
+    request (the eGov app's Smart Bridge allows 30 s per answer).
     """
 
     policy: RevocationPolicy = RevocationPolicy.OCSP_THEN_CRL
@@ -64,6 +70,7 @@ class RevocationSettings:
     clock_skew_seconds: int = 300
     crl_refresh_seconds: int = 3600
     ocsp_max_age_seconds: int = ocsp.DEFAULT_MAX_AGE_SECONDS
+    network_budget_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.policy, RevocationPolicy):
@@ -82,6 +89,11 @@ class RevocationSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        if not self.network_budget_seconds > 0:
+            raise ValueError(
+                "network_budget_seconds must be > 0, got "
+                f"{self.network_budget_seconds!r}"
+            )
 
 
 @dataclass
@@ -109,11 +121,19 @@ class _MirrorFile:
 class RevocationChecker:
     """Answers "is this certificate revoked?" under a RevocationPolicy."""
 
-    def __init__(self, settings: RevocationSettings, *, fetcher: Fetcher) -> None:
+    def __init__(
+        self,
+        settings: RevocationSettings,
+        *,
+        fetcher: Fetcher,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         if settings.crl_dir is not None and not settings.crl_dir.is_dir():
             raise ValueError(f"crl_dir {settings.crl_dir} is not a folder")
         self.settings = settings
         self._fetcher = fetcher
+        # Only for the network budget; validity always uses the given `at`.
+        self._monotonic = monotonic
         self._cache = GoodAnswerCache(ttl_seconds=settings.good_cache_seconds)
         self._crls: dict[str, _IssuerCrls] = {}
         self._added: dict[str, _AddedCrls] = {}
@@ -159,10 +179,11 @@ class RevocationChecker:
             logger.debug("revocation of serial %s: cached good", certificate.serial_hex)
             return "cache"
 
+        deadline = self._monotonic() + self.settings.network_budget_seconds
         ocsp_failure: RevocationUnknown | None = None
         if policy.uses_ocsp:
             try:
-                answer = self._ask_ocsp(certificate, issuer, at=at)
+                answer = self._ask_ocsp(certificate, issuer, at=at, deadline=deadline)
             except CertificateRevoked as exc:
                 self._log_refusal(certificate, "OCSP", exc)
                 raise
@@ -185,7 +206,7 @@ class RevocationChecker:
                 return "ocsp"
 
         try:
-            valid_until = self._ask_crl(certificate, issuer, at=at)
+            valid_until = self._ask_crl(certificate, issuer, at=at, deadline=deadline)
         except CertificateRevoked as exc:
             self._log_refusal(certificate, "CRL", exc)
             raise
@@ -223,7 +244,12 @@ class RevocationChecker:
     # ----------------------------------------------------------------- OCSP
 
     def _ask_ocsp(
-        self, certificate: Certificate, issuer: Certificate, *, at: datetime
+        self,
+        certificate: Certificate,
+        issuer: Certificate,
+        *,
+        at: datetime,
+        deadline: float,
     ) -> ocsp.OcspAnswer:
         url = self.settings.ocsp_url or next(iter(certificate.ocsp_urls), None)
         if url is None:
@@ -231,6 +257,8 @@ class RevocationChecker:
                 f"certificate serial {certificate.serial_hex} names no OCSP responder"
             )
         request = ocsp.build_request(certificate, issuer)
+        if self._monotonic() >= deadline:
+            raise RevocationUnknown(f"network budget spent before asking {url}")
         try:
             body = self._fetcher.post(url, request.der, ocsp.REQUEST_CONTENT_TYPE)
         except FetchFailed as exc:
@@ -251,11 +279,16 @@ class RevocationChecker:
     # ------------------------------------------------------------------ CRL
 
     def _ask_crl(
-        self, certificate: Certificate, issuer: Certificate, *, at: datetime
+        self,
+        certificate: Certificate,
+        issuer: Certificate,
+        *,
+        at: datetime,
+        deadline: float,
     ) -> datetime | None:
         """Look the serial up; return until when a "not listed" holds."""
         with self._crl_lock:
-            current = self._current_crls(certificate, issuer, at=at)
+            current = self._current_crls(certificate, issuer, at=at, deadline=deadline)
         entry = crl.revocation_status(
             certificate.serial, base=current.base, delta=current.delta
         )
@@ -271,7 +304,12 @@ class RevocationChecker:
         return min((u for u in updates if u is not None), default=None)
 
     def _current_crls(
-        self, certificate: Certificate, issuer: Certificate, *, at: datetime
+        self,
+        certificate: Certificate,
+        issuer: Certificate,
+        *,
+        at: datetime,
+        deadline: float,
     ) -> _IssuerCrls:
         current = self._crls.get(issuer.sha256)
         if current is not None and not self._refresh_due(current, at=at):
@@ -282,7 +320,7 @@ class RevocationChecker:
             else:
                 return current
         try:
-            loaded = self._load_crls(certificate, issuer, at=at)
+            loaded = self._load_crls(certificate, issuer, at=at, deadline=deadline)
         except RevocationUnknown as exc:
             if current is None:
                 raise
@@ -314,7 +352,12 @@ class RevocationChecker:
             current.delta.require_fresh(at=at, clock_skew_seconds=skew)
 
     def _load_crls(
-        self, certificate: Certificate, issuer: Certificate, *, at: datetime
+        self,
+        certificate: Certificate,
+        issuer: Certificate,
+        *,
+        at: datetime,
+        deadline: float,
     ) -> _IssuerCrls:
         added = self._added.get(issuer.sha256, _AddedCrls())
         offline = self.settings.crl_dir is not None
@@ -325,7 +368,7 @@ class RevocationChecker:
         downloaded = False
         if base is None and not offline:
             base = self._download_first(
-                certificate.crl_urls, issuer, at=at, delta=False
+                certificate.crl_urls, issuer, at=at, delta=False, deadline=deadline
             )
             downloaded = True
         if base is None:
@@ -342,7 +385,11 @@ class RevocationChecker:
             # supplied by hand or by the mirror come with their delta or
             # without one, as the operator chose.
             delta = self._download_first(
-                certificate.delta_crl_urls, issuer, at=at, delta=True
+                certificate.delta_crl_urls,
+                issuer,
+                at=at,
+                delta=True,
+                deadline=deadline,
             )
             if delta is None:
                 raise RevocationUnknown(
@@ -385,9 +432,18 @@ class RevocationChecker:
         return self._freshest(usable, at=at)
 
     def _download_first(
-        self, urls: tuple[str, ...], issuer: Certificate, *, at: datetime, delta: bool
+        self,
+        urls: tuple[str, ...],
+        issuer: Certificate,
+        *,
+        at: datetime,
+        delta: bool,
+        deadline: float,
     ) -> crl.CrlIndex | None:
         for url in urls:
+            if self._monotonic() >= deadline:
+                logger.warning("CRL from %s not asked: network budget spent", url)
+                return None
             try:
                 index = self._build(self._fetcher.get(url), issuer=issuer, at=at)
             except (FetchFailed, InputMalformed, RevocationUnknown) as exc:

@@ -134,6 +134,7 @@ def test_certificate_and_issuer_must_belong_together() -> None:
         ("crl_refresh_seconds", "3600"),
         ("ocsp_url", "ldap://ocsp"),
         ("policy", "ocsp"),
+        ("network_budget_seconds", 0),
     ],
 )
 def test_bad_setting_is_named(setting: str, value: object) -> None:
@@ -274,6 +275,72 @@ def test_both_sources_failing_is_unknown_and_names_both() -> None:
 
     assert "OCSP:" in caught.value.message
     assert "CRL:" in caught.value.message
+
+
+class SlowNetwork(FakeFetcher):
+    """Every request takes ``seconds`` on a monotonic clock it keeps."""
+
+    def __init__(self, seconds: float, answers: dict[str, Answer] | None = None):
+        super().__init__(answers)
+        self.now = 0.0
+        self.seconds = seconds
+
+    def clock(self) -> float:
+        return self.now
+
+    def _answer(self, url: str, body: bytes) -> bytes:
+        self.now += self.seconds
+        return super()._answer(url, body)
+
+
+def budgeted(network: SlowNetwork, **settings: object) -> RevocationChecker:
+    return RevocationChecker(
+        RevocationSettings(**settings),  # type: ignore[arg-type]
+        fetcher=network,
+        monotonic=network.clock,
+    )
+
+
+def test_crl_is_not_asked_once_ocsp_spent_the_network_budget() -> None:
+    ca, leaf = hierarchy()
+    network = SlowNetwork(seconds=11.0)
+
+    with pytest.raises(RevocationUnknown) as caught:
+        budgeted(network, network_budget_seconds=10.0).check(
+            leaf.certificate, ca.certificate, at=NOW
+        )
+
+    assert network.calls == [("POST", OCSP_URL)]
+    assert caught.value.code == "revocation_unknown"
+
+
+def test_crl_is_asked_while_the_network_budget_lasts() -> None:
+    ca, leaf = hierarchy()
+    network = SlowNetwork(seconds=4.0)
+
+    with pytest.raises(RevocationUnknown):
+        budgeted(network, network_budget_seconds=10.0).check(
+            leaf.certificate, ca.certificate, at=NOW
+        )
+
+    assert network.calls == [("POST", OCSP_URL), ("GET", CRL_URL)]
+
+
+def test_ocsp_is_not_asked_with_no_budget_left() -> None:
+    ca, leaf = hierarchy()
+    network = SlowNetwork(seconds=0.0, answers={OCSP_URL: responder(ca, leaf)})
+    times = iter([0.0, 100.0])
+    late = RevocationChecker(
+        RevocationSettings(policy=RevocationPolicy.OCSP, network_budget_seconds=5.0),
+        fetcher=network,
+        monotonic=lambda: next(times),
+    )
+
+    with pytest.raises(RevocationUnknown) as caught:
+        late.check(leaf.certificate, ca.certificate, at=NOW)
+
+    assert network.calls == []
+    assert "budget" in caught.value.message
 
 
 # ------------------------------------------------------------------- CRL
