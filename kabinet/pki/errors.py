@@ -107,6 +107,11 @@ class RevocationUnknown(PkiError):
     code = "revocation_unknown"
 
 
+class OcspResponderBusy(RevocationUnknown):
+    """Raised when an OCSP responder answers tryLater or internalError
+    (RFC 6960 2.3): no status, but asking again may get one."""
+
+
 class KeyUsageNotAllowed(PkiError):
     """Raised when a certificate's key usage or extended key usage does not
     permit the operation."""

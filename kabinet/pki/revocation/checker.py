@@ -31,6 +31,7 @@ from kabinet.pki.errors import (
     CertificateRevoked,
     FetchFailed,
     InputMalformed,
+    OcspResponderBusy,
     PkiError,
     RevocationUnknown,
 )
@@ -256,6 +257,25 @@ class RevocationChecker:
             raise RevocationUnknown(
                 f"certificate serial {certificate.serial_hex} names no OCSP responder"
             )
+        try:
+            return self._ask_ocsp_once(
+                url, certificate, issuer, at=at, deadline=deadline
+            )
+        except OcspResponderBusy as exc:
+            # RFC 6960 2.3 tryLater: NCA's responder says so now and then;
+            # one more request, with a new nonce, usually gets the status.
+            logger.info("OCSP %s busy (%s); asking once more", url, exc.message)
+        return self._ask_ocsp_once(url, certificate, issuer, at=at, deadline=deadline)
+
+    def _ask_ocsp_once(
+        self,
+        url: str,
+        certificate: Certificate,
+        issuer: Certificate,
+        *,
+        at: datetime,
+        deadline: float,
+    ) -> ocsp.OcspAnswer:
         request = ocsp.build_request(certificate, issuer)
         if self._monotonic() >= deadline:
             raise RevocationUnknown(f"network budget spent before asking {url}")

@@ -30,6 +30,7 @@ from kabinet.pki.errors import (
     CertificateRevoked,
     InputMalformed,
     InputTooLarge,
+    OcspResponderBusy,
     PkiError,
     RevocationUnknown,
     SignatureInvalid,
@@ -249,8 +250,12 @@ def _basic_response(der: bytes) -> _BasicResponse:
         raise InputMalformed("trailing bytes after the OCSP response")
     response = asn1_ocsp.OCSPResponse.load(der)
     status = response["response_status"].native
+    if status in ("try_later", "internal_error"):
+        # RFC 6960 2.3: a passing condition of the responder; NCA's answers
+        # "try again" now and then.
+        raise OcspResponderBusy(f"OCSP responder answered {status!r}")
     if status != "successful":
-        # tryLater, internalError, unauthorized...: RFC 6960 2.3, no
+        # unauthorized, malformedRequest, sigRequired: RFC 6960 2.3, no
         # signature and no status.
         raise RevocationUnknown(f"OCSP responder answered {status!r}")
     response_bytes = response["response_bytes"]

@@ -231,14 +231,19 @@ def test_certificate_without_a_responder_is_unknown_under_ocsp_only() -> None:
 
 
 @pytest.mark.parametrize(
-    "failure",
+    ("failure", "ocsp_requests"),
     [
-        None,
-        ocsp_failure(x509_ocsp.OCSPResponseStatus.TRY_LATER),
-        b"<html>captive portal</html>",
+        (None, 1),
+        (ocsp_failure(x509_ocsp.OCSPResponseStatus.UNAUTHORIZED), 1),
+        (b"<html>captive portal</html>", 1),
+        # Busy is asked once more before the CRL.
+        (ocsp_failure(x509_ocsp.OCSPResponseStatus.TRY_LATER), 2),
+        (ocsp_failure(x509_ocsp.OCSPResponseStatus.INTERNAL_ERROR), 2),
     ],
 )
-def test_ocsp_failure_falls_back_to_the_crl(failure: bytes | None) -> None:
+def test_ocsp_failure_falls_back_to_the_crl(
+    failure: bytes | None, ocsp_requests: int
+) -> None:
     ca, leaf = hierarchy()
     answers: dict[str, Answer] = {CRL_URL: make_crl(ca)}
     if failure is not None:
@@ -248,7 +253,29 @@ def test_ocsp_failure_falls_back_to_the_crl(failure: bytes | None) -> None:
     source = checker(fetcher).check(leaf.certificate, ca.certificate, at=NOW)
 
     assert source == "crl"
-    assert fetcher.calls == [("POST", OCSP_URL), ("GET", CRL_URL)]
+    assert fetcher.calls == [("POST", OCSP_URL)] * ocsp_requests + [("GET", CRL_URL)]
+
+
+def test_busy_ocsp_responder_is_asked_again_with_a_new_nonce() -> None:
+    ca, leaf = hierarchy()
+    good = responder(ca, leaf)
+    nonces: list[bytes] = []
+
+    def busy_then_good(request: bytes) -> bytes:
+        nonces.append(nonce_of(request))
+        if len(nonces) == 1:
+            return ocsp_failure(x509_ocsp.OCSPResponseStatus.TRY_LATER)
+        return good(request)
+
+    fetcher = FakeFetcher({OCSP_URL: busy_then_good})
+
+    source = checker(fetcher, policy=RevocationPolicy.OCSP).check(
+        leaf.certificate, ca.certificate, at=NOW
+    )
+
+    assert source == "ocsp"
+    assert fetcher.count("POST") == 2
+    assert nonces[0] != nonces[1]
 
 
 def test_ocsp_unknown_status_falls_back_to_the_crl_that_lists_it() -> None:
