@@ -34,7 +34,8 @@ class AttemptTrail:
     _written: bool = field(default=False, repr=False)
 
     def saw_certificate(self, certificate: Certificate, *, verified: bool) -> None:
-        """Note the signer's certificate and whether its chain checked out."""
+        """Note the signer's certificate; ``verified`` once its chain checked
+        out and it signed exactly what this attempt was issued."""
         self.certificate = certificate
         self.certificate_verified = verified
 

@@ -68,9 +68,14 @@ def verify_eds_login(
     except PkiError:
         _note_claimed_signer(signature, trail)
         raise
-    trail.saw_certificate(verified.signer, verified=True)
+    trail.saw_certificate(verified.signer, verified=False)
 
     require_statement_matches(verified.content, expected_statement=challenge.statement)
+    # Only a signature over this very challenge shows the signer took part in
+    # this attempt. A valid signature over anything else is a document anyone
+    # who received it can replay; counted as the signer's attempt, it would
+    # let them exhaust the signer's per-IIN limit.
+    trail.saw_certificate(verified.signer, verified=True)
 
     return Role(challenge.role), verified
 

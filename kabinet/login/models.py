@@ -53,9 +53,10 @@ class LoginAttempt(models.Model):
     """One login attempt, good or bad: the audit log.
 
     ``iin``, ``bin`` and the certificate fields are filled when a certificate
-    was seen; ``certificate_verified`` says whether the chain checked out (a
-    forged certificate's IIN is recorded, but marked unverified, and does not
-    count against that IIN's rate limit).
+    was seen; ``certificate_verified`` says whether the chain checked out and
+    the signature is over this attempt's own challenge. A forged certificate,
+    or a genuine signature over other content, is recorded with its IIN but
+    marked unverified, and does not count against that IIN's rate limit.
     """
 
     created_at = models.DateTimeField(_("time"), db_index=True)

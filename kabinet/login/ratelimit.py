@@ -63,8 +63,10 @@ def require_iin_under_limit(iin: str | None, *, bin_: str | None, at: datetime) 
     """Refuse an attempt for an IIN that made too many with a verified
     certificate; for an information system, which has no IIN, its BIN counts.
 
-    Only verified attempts count, so nobody can lock a person out by sending
-    forged certificates that carry the person's IIN.
+    Only verified attempts count (a trusted chain and a signature over the
+    attempt's own challenge), so nobody can lock a person out by sending
+    forged certificates that carry the person's IIN, or by replaying
+    documents the person once signed.
 
     Raises:
         RateLimited: KABINET_RATE_LIMIT_IIN_ATTEMPTS reached in the window.

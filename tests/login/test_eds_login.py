@@ -500,3 +500,25 @@ def test_forged_certificates_do_not_count_against_the_real_iin(
     response = web.log_in(web.client(), "gost_individual", "candidate")
 
     assert response.status_code == 200
+
+
+def test_replayed_signatures_over_other_content_do_not_count_against_the_iin(
+    web: Web, settings: Settings
+) -> None:
+    settings.KABINET_RATE_LIMIT_IIN_ATTEMPTS = 2
+    # A counterparty holds a document the person signed for them.
+    document = web.sign("gost_individual", b"contract 17, signed by the holder\n")
+    for number in range(3):
+        client = web.client(ip=f"203.0.113.{number}")
+        issued = web.challenge(client, "candidate")
+        replayed = web.submit(client, {"id": issued["id"], "signature": document})
+        assert error_code(replayed) == "content_mismatch"
+
+    response = web.log_in(web.client(), "gost_individual", "candidate")
+
+    assert response.status_code == 200
+    refused = LoginAttempt.objects.filter(error_code="content_mismatch")
+    assert refused.count() == 3
+    assert not refused.filter(certificate_verified=True).exists()
+    identity = web.keys["gost_individual"].certificate.identity
+    assert set(refused.values_list("iin", flat=True)) == {identity.iin}

@@ -112,9 +112,13 @@ def _decide(
     except PkiError:
         _note_claimed_signer(signed_xml, trail)
         raise
-    trail.saw_certificate(verified.signer, verified=True)
+    trail.saw_certificate(verified.signer, verified=False)
 
     require_document_matches(verified.content, expected_document=login.document_xml)
+    # As in the ЭЦП login: the signer counts as present only once the signed
+    # document is this code's own, so a signed XML obtained elsewhere cannot
+    # use up the signer's per-IIN limit.
+    trail.saw_certificate(verified.signer, verified=True)
 
     return authorize(
         verified,

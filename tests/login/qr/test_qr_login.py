@@ -16,6 +16,7 @@ from kabinet.devtools.egov_app import App, AppResult, Decline, Outcome, Tamper
 from kabinet.login.models import AttemptResult, LoginAttempt
 from kabinet.login.qr.messages import message_for
 from kabinet.login.qr.models import QrLogin, QrState
+from kabinet.pki.xmldsig import sign_xml
 from tests.login.qr.conftest import BANK_BIN, AppCalls, Phone, Visitor, signed_payload
 from tests.web_conftest import Clock, Keys
 
@@ -285,6 +286,40 @@ def test_document_signed_for_another_code_is_refused(
     assert refused.status_code == 403
     assert refused.json() == {"message": localized("content_mismatch", "ru")}
     assert visitor.state(second["id"])["error"]["code"] == "content_mismatch"
+
+
+def test_replayed_signed_xml_does_not_count_against_the_signers_iin(
+    visitor: Visitor, app_calls: AppCalls, keys: Keys, pki_settings: Any
+) -> None:
+    pki_settings.KABINET_RATE_LIMIT_IIN_ATTEMPTS = 2
+    store = keys["gost_individual"]
+    # An XML document the person signed for someone else, replayed by them.
+    elsewhere = sign_xml(
+        b'<?xml version="1.0" encoding="UTF-8"?><contract>17</contract>',
+        key=store.private_key,
+        certificate=store.certificate,
+    ).decode("utf-8")
+    for _ in range(3):
+        code = visitor.start("candidate")
+        document = app_calls.api1(code["qr"]).json()["document"]
+        payload = app_calls.api2(document["uri"], token=document["auth_token"]).json()
+        payload["documentsToSign"][0]["documentXml"] = elsewhere
+        refused = app_calls.put(document["uri"], payload, token=document["auth_token"])
+        assert refused.json() == {"message": localized("content_mismatch", "ru")}
+
+    code = visitor.start("candidate")
+    document = app_calls.api1(code["qr"]).json()["document"]
+    payload = app_calls.api2(document["uri"], token=document["auth_token"]).json()
+    signed = signed_payload(payload, keys)
+    accepted = app_calls.put(document["uri"], signed, token=document["auth_token"])
+
+    assert accepted.status_code == 200, accepted.content
+    refused_rows = LoginAttempt.objects.filter(error_code="content_mismatch")
+    assert refused_rows.count() == 3
+    assert not refused_rows.filter(certificate_verified=True).exists()
+    assert set(refused_rows.values_list("iin", flat=True)) == {
+        store.certificate.identity.iin
+    }
 
 
 def test_body_that_is_not_json_is_refused_and_changes_nothing(
