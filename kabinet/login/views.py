@@ -15,7 +15,6 @@ status; the message is in the user's language):
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from kabinet.login.challenge import issue_challenge
 from kabinet.login.client import RequestMeta
 from kabinet.login.eds import verify_eds_login
 from kabinet.login.errors import RequestInvalid, RoleUnknown, ServiceFailed
+from kabinet.login.jsonbody import read_json_object
 from kabinet.login.messages import PAGE_MESSAGES, message_for, status_for
 from kabinet.login.ncalayer import ncalayer_request
 from kabinet.login.ratelimit import (
@@ -47,7 +47,7 @@ from kabinet.login.ratelimit import (
 )
 from kabinet.login.roles import policy_for
 from kabinet.login.signin import authorize, start_session
-from kabinet.pki.errors import InputTooLarge, PkiError
+from kabinet.pki.errors import PkiError
 
 logger = logging.getLogger(__name__)
 
@@ -89,32 +89,6 @@ def _json_only(
         return never_cache(wrapped)
 
     return decorate
-
-
-def _read_json(request: HttpRequest, *, max_bytes: int) -> dict[str, Any]:
-    """The request's JSON object, refused before parsing when too large."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    try:
-        declared_length = int(declared)
-    except ValueError:
-        raise RequestInvalid("Content-Length is not a number") from None
-    if declared_length > max_bytes:
-        raise InputTooLarge(
-            f"request body of {declared_length} bytes exceeds {max_bytes}"
-        )
-    content_type = request.content_type or ""
-    if content_type != "application/json":
-        raise RequestInvalid(f"expected application/json, got {content_type!r}")
-    body = request.body
-    if len(body) > max_bytes:
-        raise InputTooLarge(f"request body of {len(body)} bytes exceeds {max_bytes}")
-    try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise RequestInvalid("request body is not JSON") from None
-    if not isinstance(parsed, dict):
-        raise RequestInvalid("request body is not a JSON object")
-    return parsed
 
 
 def _string_field(body: dict[str, Any], name: str) -> str:
@@ -219,7 +193,7 @@ def eds_challenge_api(request: HttpRequest) -> HttpResponse:
     at = clock.now()
     meta = RequestMeta.from_request(request)
     try:
-        body = _read_json(request, max_bytes=_MAX_SMALL_BODY_BYTES)
+        body = read_json_object(request, max_bytes=_MAX_SMALL_BODY_BYTES)
         role = parse_role(body.get("role"))
         if role is None:
             raise RoleUnknown(f"role {str(body.get('role'))[:40]!r} is not offered")
@@ -249,7 +223,7 @@ def eds_login_api(request: HttpRequest) -> HttpResponse:
     logger.info("ЭЦП login attempt started: ip=%s", meta.ip)
     try:
         require_ip_under_limit(meta.ip, at=at)
-        body = _read_json(request, max_bytes=_MAX_LOGIN_BODY_BYTES)
+        body = read_json_object(request, max_bytes=_MAX_LOGIN_BODY_BYTES)
         challenge_id = _string_field(body, "id")
         signature = _string_field(body, "signature")
         if not signature.isascii():

@@ -13,6 +13,7 @@ from tests.web_conftest import Web, error_code
 
 CHALLENGE = "/api/auth/eds/challenge"
 LOGIN = "/api/auth/eds/login"
+QR_START = "/api/auth/qr/start"
 
 
 def test_roles_lists_the_four_roles_with_ncalayer_filters(web: Web) -> None:
@@ -116,6 +117,24 @@ def test_malformed_challenge_request_is_refused(
 
     assert response.status_code == 400
     assert error_code(response) == "bad_request"
+
+
+@pytest.mark.parametrize("path", [CHALLENGE, LOGIN, QR_START])
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 3000, '{"role": "\\ud800", "id": "\\ud800", "signature": "x"}'],
+    ids=["nested-past-the-parser", "lone-surrogate"],
+)
+def test_json_that_is_no_text_is_refused_with_400(
+    web: Web, settings: Settings, path: str, body: str
+) -> None:
+    settings.KABINET_BANK_BIN = "123456789012"
+
+    response = web.client().post(path, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert error_code(response) == "bad_request"
+    assert not Challenge.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ Identity comes only from the certificate that passed.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,8 @@ from kabinet.accounts.roles import LoginMethod, Role
 from kabinet.login.audit import AttemptTrail
 from kabinet.login.challenge import consume_challenge, require_not_expired
 from kabinet.login.client import RequestMeta
-from kabinet.login.errors import RequestInvalid, ServiceFailed
+from kabinet.login.errors import ServiceFailed
+from kabinet.login.jsonbody import parse_json_object
 from kabinet.login.qr.errors import QrLoginDeclined
 from kabinet.login.qr.models import QrLogin
 from kabinet.login.qr.protocol import LOGIN_DOCUMENT_ID
@@ -134,17 +134,9 @@ def parse_put_body(body: bytes) -> dict[str, Any]:
 
     Raises:
         InputTooLarge: more than ``MAX_PUT_BYTES``.
-        RequestInvalid: not UTF-8 JSON, or not an object.
+        RequestInvalid: not UTF-8 JSON text, or not an object.
     """
-    if len(body) > MAX_PUT_BYTES:
-        raise InputTooLarge(f"PUT body of {len(body)} bytes exceeds {MAX_PUT_BYTES}")
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise RequestInvalid("PUT body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise RequestInvalid("PUT body is not a JSON object")
-    return payload
+    return parse_json_object(body, max_bytes=MAX_PUT_BYTES)
 
 
 def require_not_declined(payload: dict[str, Any]) -> None:

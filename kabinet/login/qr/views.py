@@ -23,7 +23,6 @@ Accept-Language, refusals as ``{"message"}``):
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -41,7 +40,8 @@ from kabinet.accounts.roles import LoginMethod, Role, parse_role
 from kabinet.login.audit import AttemptTrail
 from kabinet.login.challenge import require_same_session
 from kabinet.login.client import RequestMeta
-from kabinet.login.errors import RequestInvalid, RoleUnknown, ServiceFailed
+from kabinet.login.errors import RoleUnknown, ServiceFailed
+from kabinet.login.jsonbody import declared_length, read_json_object
 from kabinet.login.qr.errors import QrLoginDeclined, QrLoginUnavailable
 from kabinet.login.qr.messages import message_for, status_for
 from kabinet.login.qr.models import QrLogin
@@ -125,30 +125,6 @@ def _methods(*allowed: str, for_app: bool = False) -> Callable[[View], View]:
     return decorate
 
 
-def _declared_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or "0")
-    except ValueError:
-        raise RequestInvalid("Content-Length is not a number") from None
-
-
-def _read_start_body(request: HttpRequest) -> dict[str, Any]:
-    if _declared_length(request) > _MAX_START_BODY_BYTES:
-        raise InputTooLarge(f"request body exceeds {_MAX_START_BODY_BYTES} bytes")
-    if (request.content_type or "") != "application/json":
-        raise RequestInvalid(f"expected application/json, got {request.content_type!r}")
-    body = request.body
-    if len(body) > _MAX_START_BODY_BYTES:
-        raise InputTooLarge(f"request body exceeds {_MAX_START_BODY_BYTES} bytes")
-    try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise RequestInvalid("request body is not JSON") from None
-    if not isinstance(parsed, dict):
-        raise RequestInvalid("request body is not a JSON object")
-    return parsed
-
-
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -181,7 +157,7 @@ def start_api(request: HttpRequest) -> HttpResponse:
     try:
         if not qr_available():
             raise QrLoginUnavailable("KABINET_BANK_BIN is not set")
-        body = _read_start_body(request)
+        body = read_json_object(request, max_bytes=_MAX_START_BODY_BYTES)
         role = parse_role(body.get("role"))
         if role is None:
             raise RoleUnknown(f"role {str(body.get('role'))[:40]!r} is not offered")
@@ -328,7 +304,7 @@ def _signed(request: HttpRequest, qr_id: str) -> HttpResponse:
         login = find_qr_login(qr_id)
         trail.role = login.challenge.role
         require_ip_under_limit(meta.ip, at=at)
-        if _declared_length(request) > MAX_PUT_BYTES:
+        if declared_length(request) > MAX_PUT_BYTES:
             raise InputTooLarge(f"PUT body exceeds {MAX_PUT_BYTES} bytes")
         verify_qr_login(
             login=login,

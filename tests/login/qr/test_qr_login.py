@@ -322,13 +322,22 @@ def test_replayed_signed_xml_does_not_count_against_the_signers_iin(
     }
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[" * 5000,
+        b'{"documentsToSign": [{"id": 1, "documentXml": "\\ud800"}]}',
+    ],
+    ids=["syntax", "nested-past-the-parser", "lone-surrogate"],
+)
 def test_body_that_is_not_json_is_refused_and_changes_nothing(
-    visitor: Visitor, app_calls: AppCalls, keys: Keys
+    visitor: Visitor, app_calls: AppCalls, keys: Keys, body: bytes
 ) -> None:
     code = visitor.start("candidate")
     api1 = app_calls.api1(code["qr"]).json()["document"]
 
-    refused = app_calls.put(api1["uri"], b"{not json", token=api1["auth_token"])
+    refused = app_calls.put(api1["uri"], body, token=api1["auth_token"])
 
     assert refused.status_code == 400
     assert refused.json() == {"message": localized("bad_request", "ru")}
