@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 _MAX_USER_AGENT = 300
 
@@ -40,7 +43,14 @@ def client_ip(request: HttpRequest) -> str | None:
         # whatever the client chose to send.
         if len(forwarded) >= proxies:
             candidate = forwarded[-proxies]
-    return _valid_ip(candidate)
+    address = _valid_ip(candidate)
+    if address is None:
+        logger.warning(
+            "Client address unknown (KABINET_PROXY_COUNT=%s); the rate limits "
+            "count it with every other unknown address",
+            proxies,
+        )
+    return address
 
 
 def _valid_ip(value: object) -> str | None:

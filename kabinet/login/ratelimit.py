@@ -4,6 +4,10 @@ The counts come from rows every worker writes anyway (challenges issued, the
 audit log), so all workers see the same numbers without a shared cache. Two
 attempts racing at the limit may both pass; a limit is a brake, not a
 guarantee, and the challenge's single use is what stops replays.
+
+Clients whose address is unknown (``client_ip`` gave None: no usable
+REMOTE_ADDR, or a forwarded entry that is no address) share one count, so
+an unreadable address never means no limit.
 """
 
 from __future__ import annotations
@@ -29,8 +33,6 @@ def require_ip_challenges_under_limit(ip: str | None, *, at: datetime) -> None:
     Raises:
         RateLimited: KABINET_RATE_LIMIT_IP_CHALLENGES reached in the window.
     """
-    if ip is None:
-        return
     limit: int = settings.KABINET_RATE_LIMIT_IP_CHALLENGES
     issued = Challenge.objects.filter(
         client_ip=ip, issued_at__gt=_window_start(at)
@@ -47,8 +49,6 @@ def require_ip_under_limit(ip: str | None, *, at: datetime) -> None:
     Raises:
         RateLimited: KABINET_RATE_LIMIT_IP_ATTEMPTS reached in the window.
     """
-    if ip is None:
-        return
     limit: int = settings.KABINET_RATE_LIMIT_IP_ATTEMPTS
     attempts = LoginAttempt.objects.filter(
         ip=ip, created_at__gt=_window_start(at)

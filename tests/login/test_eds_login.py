@@ -445,6 +445,38 @@ def test_attempts_per_ip_are_rate_limited(web: Web, settings: Settings) -> None:
     assert other_ip.status_code == 200
 
 
+def test_clients_of_unknown_address_share_one_attempt_limit(
+    web: Web, settings: Settings
+) -> None:
+    settings.KABINET_RATE_LIMIT_IP_ATTEMPTS = 2
+    for number in range(2):
+        web.submit(web.client(ip=f"unknown-{number}"), {"id": "x", "signature": "x"})
+
+    response = web.log_in(web.client(ip="unknown-2"), "gost_individual", "candidate")
+    known = web.log_in(web.client(ip="192.0.2.8"), "gost_individual", "candidate")
+
+    assert response.status_code == 429
+    assert error_code(response) == "rate_limited"
+    assert known.status_code == 200
+
+
+def test_clients_of_unknown_address_share_one_challenge_limit(
+    web: Web, settings: Settings
+) -> None:
+    settings.KABINET_RATE_LIMIT_IP_CHALLENGES = 2
+    for number in range(2):
+        web.challenge(web.client(ip=f"unknown-{number}"), "candidate")
+
+    response = web.client(ip="unknown-2").post(
+        "/api/auth/eds/challenge",
+        {"role": "candidate"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 429
+    assert error_code(response) == "rate_limited"
+
+
 def test_rate_limit_window_passes(web: Web, settings: Settings) -> None:
     settings.KABINET_RATE_LIMIT_IP_ATTEMPTS = 1
     client = web.client()
