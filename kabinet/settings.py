@@ -369,6 +369,11 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = KABINET_COOKIE_SECURE
 LANGUAGE_COOKIE_AGE = 365 * 86400
 
+# RFC 6797: a browser that reached the cabinet over https keeps to https
+# for a year, so a network attacker cannot strip TLS from a later visit.
+# Django sends it on https requests only (behind a reverse proxy: set
+# KABINET_PROXY_COUNT, which trusts its X-Forwarded-Proto).
+SECURE_HSTS_SECONDS = 0 if _DEVELOPMENT else 365 * 86400
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

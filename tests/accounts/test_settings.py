@@ -18,8 +18,11 @@ from kabinet.pki.certificate import EmployeeRole, SubjectType
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """Import the settings in a fresh process, as a server start would."""
+def _start(
+    env: dict[str, str], tmp_path: Path, code: str = "import kabinet.settings"
+) -> subprocess.CompletedProcess[str]:
+    """Import the settings in a fresh process, as a server start would (or
+    run ``code`` there)."""
     clean = {
         key: value
         for key, value in os.environ.items()
@@ -27,7 +30,7 @@ def _start(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[s
     }
     clean.update({"KABINET_VAR_DIR": str(tmp_path), **env})
     return subprocess.run(
-        [sys.executable, "-c", "import kabinet.settings"],
+        [sys.executable, "-c", code],
         env=clean,
         cwd=ROOT,
         capture_output=True,
@@ -60,6 +63,37 @@ def test_production_configuration_starts(tmp_path: Path) -> None:
     )
 
     assert started.returncode == 0, started.stderr
+
+
+# Asks for the login page over https as a production server would answer it
+# (no database is needed for an anonymous visitor) and prints what matters.
+_PRODUCTION_LOGIN_PAGE = """
+import os, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "kabinet.settings"
+django.setup()
+from django.test import Client
+response = Client(HTTP_HOST="cabinet.example.kz").get("/login/", secure=True)
+cookie = response.cookies["kabinet_csrf"]
+print(response.status_code, response.get("Strict-Transport-Security"))
+print(bool(cookie["secure"]), bool(cookie["httponly"]), cookie["samesite"])
+"""
+
+
+def test_production_pages_send_hsts_and_secure_cookies(tmp_path: Path) -> None:
+    started = _start(
+        {
+            "KABINET_SECRET_KEY": "k" * 50,
+            "KABINET_PUBLIC_URL": "https://cabinet.example.kz",
+        },
+        tmp_path,
+        _PRODUCTION_LOGIN_PAGE,
+    )
+
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.splitlines() == [
+        "200 max-age=31536000",
+        "True True Lax",
+    ]
 
 
 def test_development_mode_starts_without_secrets(tmp_path: Path) -> None:
