@@ -373,7 +373,7 @@ LANGUAGE_COOKIE_AGE = 365 * 86400
 # for a year, so a network attacker cannot strip TLS from a later visit.
 # Django sends it on https requests only (behind a reverse proxy: set
 # KABINET_PROXY_COUNT, which trusts its X-Forwarded-Proto).
-SECURE_HSTS_SECONDS = 0 if _DEVELOPMENT else 365 * 86400
+SECURE_HSTS_SECONDS = 0 if DEBUG else 365 * 86400
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
