@@ -255,6 +255,14 @@ KABINET_PUBLIC_URL = _origin(
     schemes=("https", "http") if _DEVELOPMENT else ("https",),
 )
 _public_host = urlsplit(KABINET_PUBLIC_URL).hostname or ""
+# Development mode trusts the NCA test keys by default, shows tracebacks and
+# drops the Secure flag; an https public URL means a real deployment, so the
+# two together are a mistake to stop, not a configuration to run.
+if DEBUG and KABINET_PUBLIC_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "KABINET_DEBUG: development mode serves plain http only; unset it for "
+        f"the https KABINET_PUBLIC_URL {KABINET_PUBLIC_URL}"
+    )
 
 ALLOWED_HOSTS = _list(
     "KABINET_ALLOWED_HOSTS",

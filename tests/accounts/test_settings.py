@@ -138,6 +138,20 @@ def test_http_public_url_is_refused_in_production(tmp_path: Path) -> None:
     assert "ImproperlyConfigured: KABINET_PUBLIC_URL" in started.stderr
 
 
+def test_development_mode_is_refused_for_an_https_public_url(tmp_path: Path) -> None:
+    started = _start(
+        {
+            "KABINET_DEBUG": "1",
+            "KABINET_SECRET_KEY": "k" * 50,
+            "KABINET_PUBLIC_URL": "https://cabinet.example.kz",
+        },
+        tmp_path,
+    )
+
+    assert started.returncode != 0
+    assert "ImproperlyConfigured: KABINET_DEBUG" in started.stderr
+
+
 def test_sqlite_url_reads_relative_and_absolute_paths(tmp_path: Path) -> None:
     relative = kabinet_settings._database("X", "sqlite:///var/db.sqlite3")
     absolute = kabinet_settings._database("X", f"sqlite:///{tmp_path}/db.sqlite3")
