@@ -18,7 +18,7 @@ import base64
 import binascii
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Final, TypeVar
 
 from asn1crypto import core, keys
@@ -145,10 +145,12 @@ def parse_der(spec: type[_Value], der: bytes, *, what: str) -> _Value:
     return value
 
 
-_PEM_BLOCK: Final = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n?(.*?)-----END \1-----",
-    re.DOTALL,
-)
+_PEM_BEGIN: Final = b"-----BEGIN "
+_PEM_END: Final = b"-----END "
+# RFC 7468 3: a label is printable ASCII; NCA's and OpenSSL's are capitals,
+# digits and spaces. The bound keeps every match short.
+_PEM_BEGIN_LINE: Final = re.compile(rb"-----BEGIN ([A-Z0-9 #]{1,64})-----")
+_PEM_END_LINE: Final = re.compile(rb"-----END ([A-Z0-9 #]{1,64})-----")
 _BASE64_TEXT: Final = re.compile(rb"[A-Za-z0-9+/=\s]+")
 
 
@@ -187,14 +189,46 @@ def decode_armor(data: bytes, *, labels: tuple[str, ...], max_bytes: int) -> byt
     return der
 
 
+def pem_blocks(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """The PEM blocks of ``data`` in order: (label, base64 text between the
+    lines).
+
+    One pass over the input: each block ends at the first END line after
+    its BEGIN line (RFC 7468 2 has no nesting), so hostile input with many
+    BEGIN lines and no END costs time linear in its size. A BEGIN line not
+    in PEM form is skipped as text.
+
+    Raises:
+        InputMalformed: a block without an END line, or whose END line
+            carries another label.
+    """
+    position = data.find(_PEM_BEGIN)
+    while position != -1:
+        begin = _PEM_BEGIN_LINE.match(data, position)
+        if begin is None:
+            position = data.find(_PEM_BEGIN, position + 1)
+            continue
+        label = begin.group(1)
+        end_position = data.find(_PEM_END, begin.end())
+        end = _PEM_END_LINE.match(data, end_position) if end_position != -1 else None
+        if end is None:
+            raise InputMalformed(f"PEM block {label.decode('ascii')} has no END line")
+        if end.group(1) != label:
+            raise InputMalformed(
+                f"PEM block {label.decode('ascii')} ends with END "
+                f"{end.group(1).decode('ascii')}"
+            )
+        yield label.decode("ascii"), data[begin.end() : end_position]
+        position = data.find(_PEM_BEGIN, end.end())
+
+
 def _decode_pem(data: bytes, labels: tuple[str, ...]) -> bytes:
     found: list[str] = []
-    for match in _PEM_BLOCK.finditer(data):
-        label = match.group(1).decode("ascii")
+    for label, body in pem_blocks(data):
         if label not in labels:
             found.append(label)
             continue
-        der = _decode_base64(match.group(2))
+        der = _decode_base64(body)
         if not _looks_like_der(der):
             raise InputMalformed(f"PEM block {label} does not hold a DER structure")
         return der
@@ -202,7 +236,7 @@ def _decode_pem(data: bytes, labels: tuple[str, ...]) -> bytes:
         raise InputMalformed(
             f"expected PEM {' or '.join(labels)}, found {', '.join(found)}"
         )
-    raise InputMalformed("PEM armour is incomplete (no matching END line)")
+    raise InputMalformed("PEM armour is incomplete (no BEGIN line)")
 
 
 def _decode_base64(text: bytes) -> bytes:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -37,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from kabinet.pki.asn1 import pem_blocks
 from kabinet.pki.certificate import Certificate
 from kabinet.pki.errors import FetchFailed, InputMalformed, PkiError, TrustPinMismatch
 from kabinet.pki.revocation.fetchers import Fetcher
@@ -48,10 +48,7 @@ MANIFEST_NAME = "trust-set.json"
 # A folder of CA certificates is small; a file above this is not one.
 MAX_CERTIFICATE_FILE_BYTES = 1024 * 1024
 
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN (?:X509 )?CERTIFICATE-----.+?-----END (?:X509 )?CERTIFICATE-----",
-    re.DOTALL,
-)
+_CERTIFICATE_LABELS = ("CERTIFICATE", "X509 CERTIFICATE")
 
 
 @dataclass(frozen=True)
@@ -339,10 +336,13 @@ def read_certificate_folder(path: Path) -> list[Certificate]:
 
 
 def _split_certificates(data: bytes) -> list[Certificate]:
-    blocks = _PEM_BLOCK.findall(data)
-    if blocks:
-        return [Certificate.load(block) for block in blocks]
-    return [Certificate.load(data)]
+    if b"-----BEGIN " not in data:
+        return [Certificate.load(data)]
+    blocks = [body for label, body in pem_blocks(data) if label in _CERTIFICATE_LABELS]
+    if not blocks:
+        # Certificate.load names the labels that were found instead.
+        return [Certificate.load(data)]
+    return [Certificate.load(body) for body in blocks]
 
 
 def _is_root(certificate: Certificate) -> bool:

@@ -17,6 +17,7 @@ from kabinet.pki.asn1 import (
 )
 from kabinet.pki.errors import InputMalformed, InputTooLarge
 from tests import vectors
+from tests.pki._guard import failing_instead_of_hanging
 
 GOST_USER = "certs/from-p12/sdk2026_individual_valid.pem"
 GOST2004_USER = "certs/from-p12/sdk2018_individual_sign_gost2004.pem"
@@ -102,6 +103,32 @@ def test_pem_with_invalid_base64_is_malformed() -> None:
     with pytest.raises(InputMalformed) as caught:
         decode_armor(pem, labels=LABELS, max_bytes=MAX_CERTIFICATE_BYTES)
 
+    assert caught.value.code == "malformed_input"
+
+
+def test_pem_block_closed_by_another_label_is_malformed() -> None:
+    pem = vectors.read(GOST_USER).replace(
+        b"-----END CERTIFICATE-----", b"-----END PKCS7-----"
+    )
+
+    with pytest.raises(InputMalformed) as caught:
+        decode_armor(pem, labels=LABELS, max_bytes=MAX_CERTIFICATE_BYTES)
+
+    assert caught.value.code == "malformed_input"
+    assert "END PKCS7" in caught.value.message
+
+
+@pytest.mark.parametrize("label", [b"CERTIFICATE", b"PKCS7"])
+def test_megabyte_of_unterminated_pem_headers_is_malformed(label: bytes) -> None:
+    # A backtracking search for each BEGIN line's END line costs time
+    # quadratic in the input: minutes for 1 MiB of lines like these.
+    line = b"-----BEGIN " + label + b"-----\n"
+    data = line * ((1024 * 1024) // len(line))
+
+    with failing_instead_of_hanging(60), pytest.raises(InputMalformed) as caught:
+        decode_armor(data, labels=LABELS, max_bytes=1024 * 1024)
+
+    assert type(caught.value) is InputMalformed
     assert caught.value.code == "malformed_input"
 
 

@@ -11,6 +11,7 @@ from kabinet.pki.certificate import Certificate
 from kabinet.pki.errors import FetchFailed, InputMalformed, TrustPinMismatch
 from kabinet.pki.trust import (
     MANIFEST_NAME,
+    MAX_CERTIFICATE_FILE_BYTES,
     TRUST_SETS,
     PinnedCertificate,
     TrustStore,
@@ -20,6 +21,7 @@ from kabinet.pki.trust import (
     update_trust_set,
 )
 from tests import vectors
+from tests.pki._guard import failing_instead_of_hanging
 from tests.pki.revocation import _material
 
 pytestmark = _material.QUIET_NAME_WARNINGS
@@ -252,6 +254,51 @@ def test_tampered_installed_set_is_refused_on_load(tmp_path: Path) -> None:
         load_trust("test", trust_home=tmp_path)
 
     assert caught.value.code == "trust_pin_mismatch"
+
+
+def test_installed_file_bundling_a_foreign_certificate_is_refused_on_load(
+    tmp_path: Path,
+) -> None:
+    written = install_trust_set("test", pem_files("test"), tmp_path)
+    impostor = _material.make_ca("IMPOSTOR ROOT", key_label="x")
+    pinned = written[0].read_text()
+    written[0].write_text(pinned + impostor.certificate.to_pem())
+
+    with pytest.raises(TrustPinMismatch) as caught:
+        load_trust("test", trust_home=tmp_path)
+
+    assert caught.value.code == "trust_pin_mismatch"
+    assert "IMPOSTOR ROOT" in caught.value.message
+
+
+def test_installed_file_swapped_for_a_link_to_a_foreign_certificate_is_refused(
+    tmp_path: Path,
+) -> None:
+    written = install_trust_set("test", pem_files("test"), tmp_path)
+    impostor = _material.make_ca("IMPOSTOR ROOT", key_label="x")
+    elsewhere = tmp_path / "elsewhere.pem"
+    elsewhere.write_text(impostor.certificate.to_pem())
+    written[0].unlink()
+    written[0].symlink_to(elsewhere)
+
+    with pytest.raises(TrustPinMismatch) as caught:
+        load_trust("test", trust_home=tmp_path)
+
+    assert caught.value.code == "trust_pin_mismatch"
+
+
+def test_import_refuses_a_file_of_unterminated_pem_headers(tmp_path: Path) -> None:
+    source = tmp_path / "download"
+    source.mkdir()
+    line = b"-----BEGIN CERTIFICATE-----\n"
+    (source / "junk.pem").write_bytes(line * (MAX_CERTIFICATE_FILE_BYTES // len(line)))
+
+    with failing_instead_of_hanging(60), pytest.raises(InputMalformed) as caught:
+        import_trust_set("test", source, tmp_path / "home")
+
+    assert type(caught.value) is InputMalformed
+    assert "junk.pem" in caught.value.message
+    assert not (tmp_path / "home" / "test").exists()
 
 
 def test_installed_set_missing_a_file_is_refused_on_load(tmp_path: Path) -> None:
