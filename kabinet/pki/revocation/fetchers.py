@@ -106,7 +106,11 @@ class HttpFetcher:
     def _fetch(
         self, url: str, body: bytes | None, content_type: str | None, limit: int
     ) -> bytes:
-        if urlsplit(url).scheme.lower() not in ALLOWED_SCHEMES:
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            raise FetchFailed(f"{url!r} is not a URL") from None
+        if scheme not in ALLOWED_SCHEMES:
             raise FetchFailed(f"only http and https URLs are fetched, not {url!r}")
         attempts = 1 + self.retries
         for attempt in range(1, attempts + 1):
@@ -157,6 +161,12 @@ class HttpFetcher:
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise _RetryableError(str(reason) or type(exc).__name__) from None
+        except (http.client.HTTPException, ValueError) as exc:
+            # An answer that is not HTTP (a bad status line, broken chunking,
+            # too many or too long headers; on plain http anyone on the path
+            # can send one) or a URL http.client cannot use: a failed fetch
+            # like any other, never an exception the caller does not expect.
+            raise _RetryableError(f"{type(exc).__name__}: {exc}"[:200]) from None
 
 
 def _read_limited(

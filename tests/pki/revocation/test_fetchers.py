@@ -258,6 +258,51 @@ def test_redirect_out_of_http_is_refused(server: Server, target: str) -> None:
     assert len(server.seen) == 1
 
 
+def raw(response: bytes) -> Reply:
+    """Answer with bytes that are not (quite) HTTP."""
+
+    def send(handler: BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(response)
+        handler.wfile.flush()
+        handler.close_connection = True
+
+    return send
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTX/1.1 200 OK\r\n\r\nbody",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbody",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Filler: a\r\n" * 200 + b"\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Filler: " + b"a" * 70_000 + b"\r\n\r\n",
+    ],
+    ids=["bad status line", "bad chunking", "too many headers", "header too long"],
+)
+def test_answer_that_is_not_http_fails_after_the_retry(
+    server: Server, response: bytes
+) -> None:
+    server.script(raw(response))
+
+    with pytest.raises(FetchFailed) as caught:
+        HttpFetcher(retries=1).post(f"{server.url}/ocsp", b"q", "x/y")
+
+    assert type(caught.value) is FetchFailed
+    assert caught.value.code == "fetch_failed"
+    assert len(server.seen) == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1/x.crl", "http://127.0.0.1:port/x.crl", "http://"]
+)
+def test_url_that_does_not_parse_is_refused(url: str) -> None:
+    with pytest.raises(FetchFailed) as caught:
+        HttpFetcher(retries=0).get(url)
+
+    assert type(caught.value) is FetchFailed
+    assert caught.value.code == "fetch_failed"
+
+
 @pytest.mark.parametrize(
     "url", ["file:///etc/passwd", "ftp://127.0.0.1/x.crl", "ldap://127.0.0.1/cn=x", "x"]
 )
