@@ -484,10 +484,16 @@ def _verify(args: argparse.Namespace) -> int:
     policy = RevocationPolicy(args.revocation)
     if policy is RevocationPolicy.OFF:
         logger.warning("Revocation checking is off for this verification")
-    checker = RevocationChecker(
-        RevocationSettings(policy=policy, ocsp_url=args.ocsp_url, crl_dir=args.crl_dir),
-        fetcher=HttpFetcher(),
-    )
+    if args.crl_dir is not None and not args.crl_dir.is_dir():
+        raise UsageError(f"--crl-dir {args.crl_dir} is not a folder")
+    try:
+        settings = RevocationSettings(
+            policy=policy, ocsp_url=args.ocsp_url, crl_dir=args.crl_dir
+        )
+    except ValueError as problem:
+        # The policy comes from argparse's choices; only the URL can be bad.
+        raise UsageError(f"--ocsp-url: {problem}") from None
+    checker = RevocationChecker(settings, fetcher=HttpFetcher())
     for crl_path in args.crl:
         _add_crl(checker, crl_path, trust=trust, at=at)
     verifier = Verifier(trust=trust, revocation=checker)

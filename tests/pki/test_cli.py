@@ -426,6 +426,42 @@ def test_verify_refuses_a_crl_of_a_foreign_ca(
     assert "not issued by a CA of the trust set" in err
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--ocsp-url", "ftp://127.0.0.1/ocsp", "--ocsp-url"),
+        ("--crl-dir", "absent-folder", "--crl-dir"),
+    ],
+)
+def test_verify_reports_a_bad_revocation_option_as_usage(
+    capsys: pytest.CaptureFixture[str],
+    test_pki: TestPki,
+    tmp_path: Path,
+    option: str,
+    value: str,
+    named: str,
+) -> None:
+    if option == "--crl-dir":
+        value = str(tmp_path / value)
+
+    status, out, err = _run(
+        capsys,
+        "verify",
+        RSA_CMS,
+        "--trust",
+        test_pki.trust_dir,
+        option,
+        value,
+        "--at",
+        "2026-05-18T12:00:00Z",
+    )
+
+    assert status == 2
+    assert out == ""
+    assert named in err
+    assert "Traceback" not in err
+
+
 def test_verify_refuses_time_without_zone(
     capsys: pytest.CaptureFixture[str], test_pki: TestPki, tmp_path: Path
 ) -> None:
