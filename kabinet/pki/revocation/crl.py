@@ -636,6 +636,17 @@ def _index_entries(der: bytes, start: int, end: int) -> array[int]:
             or serial_end > stop
         ):
             raise InputMalformed(f"CRL entry at offset {position} is malformed")
+        # Lookups compare serials as DER encodes them (X.690 8.3.2: no
+        # redundant leading 0x00 or 0xFF octet); a serial written otherwise
+        # could never be found, and its certificate would pass as unlisted.
+        length = der[content + 1]
+        if length == 0 or (
+            length > 1
+            and (der[content + 2], der[content + 3] & 0x80) in ((0x00, 0), (0xFF, 0x80))
+        ):
+            raise InputMalformed(
+                f"CRL entry at offset {position} has a serial not in DER form"
+            )
         add_offset(position)
         add_key(der[content:serial_end])
         position = stop

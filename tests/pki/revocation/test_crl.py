@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
+from kabinet.pki import _der
 from kabinet.pki.certificate import Certificate
 from kabinet.pki.errors import InputMalformed, InputTooLarge, RevocationUnknown
 from kabinet.pki.revocation import crl
 from kabinet.pki.revocation.crl import CrlIndex, read_issuer, revocation_status
 from tests import vectors
+from tests.pki.revocation import _material
 from tests.pki.revocation._material import (
     DAY,
     NOW,
@@ -540,3 +543,52 @@ def test_serial_that_looks_like_boolean_true_is_harmless() -> None:
 
     entry = index.lookup(serial)
     assert entry is not None and entry.reason == "superseded"
+
+
+def _with_entry_serials_padded(der: bytes, key: Any) -> bytes:
+    """The CRL re-signed with every entry's serial INTEGER given one more,
+    redundant leading octet (0x00, or 0xFF for a negative one)."""
+    tlv = _material._tlv
+    _, end = _der.expect(der, 0, len(der), _der.TAG_SEQUENCE)
+    outer = list(_der.children(der, _der.header(der, 0, end)[1], end))
+    tbs_tag, _, tbs_start, tbs_end = outer[0]
+    fields = [der[o:e] for _, o, _, e in _der.children(der, tbs_start, tbs_end)]
+    list_index = next(
+        i
+        for i, field in enumerate(fields)
+        if i > 3 and field[0] == _der.TAG_SEQUENCE and len(field) > 2
+    )
+    revoked = fields[list_index]
+    start, stop = _der.expect(revoked, 0, len(revoked), _der.TAG_SEQUENCE)
+    entries = []
+    for _, _, entry_start, entry_end in _der.children(revoked, start, stop):
+        parts = [
+            revoked[o:e]
+            for _, o, _, e in _der.children(revoked, entry_start, entry_end)
+        ]
+        body = parts[0][2:]
+        parts[0] = tlv(
+            _der.TAG_INTEGER, (b"\xff" if body[0] & 0x80 else b"\x00") + body
+        )
+        entries.append(tlv(_der.TAG_SEQUENCE, b"".join(parts)))
+    fields[list_index] = tlv(_der.TAG_SEQUENCE, b"".join(entries))
+    tbs = tlv(tbs_tag, b"".join(fields))
+    signature = key.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
+    outer_algorithm = der[outer[1][1] : outer[1][3]]
+    return tlv(0x30, tbs + outer_algorithm + tlv(0x03, b"\x00" + signature))
+
+
+def test_entry_serial_not_in_minimal_form_refuses_the_crl() -> None:
+    # X.690 8.3.2: an INTEGER's first nine bits are never all equal. The
+    # index compares serials as encoded, so a padded one would never be
+    # found and its certificate would pass as not listed.
+    ca = generated_ca()
+    der = _with_entry_serials_padded(
+        make_crl(ca, revoked=((5, NOW - DAY, None), (0x80, NOW - DAY, None))), ca.key
+    )
+
+    with pytest.raises(InputMalformed) as caught:
+        CrlIndex.build(der, issuer=ca.certificate, at=NOW)
+
+    assert type(caught.value) is InputMalformed
+    assert caught.value.code == "malformed_input"
