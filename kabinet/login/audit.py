@@ -86,6 +86,7 @@ class AttemptTrail:
             certificate_subject=subject,
             certificate_verified=self.certificate_verified,
             ip=self.meta.ip,
+            network=self.meta.network,
             user_agent=self.meta.user_agent,
         )
 

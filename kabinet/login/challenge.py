@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 
 from kabinet.accounts.roles import LoginMethod, Role
+from kabinet.login.client import client_network
 from kabinet.login.errors import (
     ChallengeExpired,
     ChallengeForeignSession,
@@ -120,6 +121,7 @@ def issue_challenge(
         binding_hash=session_binding(session),
         statement=statement.decode("utf-8"),
         client_ip=client_ip,
+        client_network=client_network(client_ip),
         issued_at=issued_at,
         expires_at=expires_at,
     )

@@ -12,6 +12,11 @@ from django.http import HttpRequest
 logger = logging.getLogger(__name__)
 
 _MAX_USER_AGENT = 300
+# An IPv6 subscriber is routinely given a whole /64 or more (RFC 6177), so
+# the addresses of one /64 are one client to the rate limits.
+IPV6_CLIENT_PREFIX = 64
+# What the rate limits count for a client whose address is unknown.
+UNKNOWN_NETWORK = "unknown"
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,11 @@ class RequestMeta:
 
     ip: str | None
     user_agent: str
+
+    @property
+    def network(self) -> str:
+        """What the per-address rate limits count (:func:`client_network`)."""
+        return client_network(self.ip)
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> RequestMeta:
@@ -60,3 +70,21 @@ def _valid_ip(value: object) -> str | None:
         return str(ipaddress.ip_address(value))
     except ValueError:
         return None
+
+
+def client_network(ip: str | None) -> str:
+    """The client as the per-address rate limits count it: an IPv4 address
+    itself, an IPv6 address its /64 network, one shared value when unknown.
+
+    Counting IPv6 addresses one by one would give every subscriber 2**64
+    fresh allowances.
+    """
+    if ip is None:
+        return UNKNOWN_NETWORK
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        network = ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False)
+        return str(network)
+    return str(address)

@@ -28,13 +28,17 @@ class Challenge(models.Model):
     binding_hash = models.CharField(max_length=64)
     statement = models.TextField()
     client_ip = models.GenericIPAddressField(null=True, blank=True)
+    # kabinet.login.client.client_network of client_ip: what rate limits count.
+    client_network = models.CharField(max_length=43, blank=True)
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = (
-            models.Index(fields=["client_ip", "issued_at"], name="challenge_ip_issued"),
+            models.Index(
+                fields=["client_network", "issued_at"], name="challenge_network_issued"
+            ),
         )
 
     def __repr__(self) -> str:
@@ -74,6 +78,8 @@ class LoginAttempt(models.Model):
     )
     certificate_verified = models.BooleanField(_("certificate verified"), default=False)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # kabinet.login.client.client_network of ip: what rate limits count.
+    network = models.CharField(max_length=43, blank=True, editable=False)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
 
     class Meta:
@@ -82,6 +88,9 @@ class LoginAttempt(models.Model):
         ordering = ("-created_at",)
         indexes = (
             models.Index(fields=["ip", "created_at"], name="attempt_ip_created"),
+            models.Index(
+                fields=["network", "created_at"], name="attempt_network_created"
+            ),
             models.Index(fields=["iin", "created_at"], name="attempt_iin_created"),
         )
 

@@ -5,9 +5,10 @@ audit log), so all workers see the same numbers without a shared cache. Two
 attempts racing at the limit may both pass; a limit is a brake, not a
 guarantee, and the challenge's single use is what stops replays.
 
-Clients whose address is unknown (``client_ip`` gave None: no usable
-REMOTE_ADDR, or a forwarded entry that is no address) share one count, so
-an unreadable address never means no limit.
+"Per IP" counts by :func:`kabinet.login.client.client_network`: an IPv6
+client's whole /64 is one address here, and clients whose address is
+unknown (no usable REMOTE_ADDR, or a forwarded entry that is no address)
+share one count, so an unreadable address never means no limit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from kabinet.login.client import client_network
 from kabinet.login.errors import RateLimited
 from kabinet.login.models import Challenge, LoginAttempt
 
@@ -35,7 +37,7 @@ def require_ip_challenges_under_limit(ip: str | None, *, at: datetime) -> None:
     """
     limit: int = settings.KABINET_RATE_LIMIT_IP_CHALLENGES
     issued = Challenge.objects.filter(
-        client_ip=ip, issued_at__gt=_window_start(at)
+        client_network=client_network(ip), issued_at__gt=_window_start(at)
     ).count()
     if issued >= limit:
         raise RateLimited(
@@ -51,7 +53,7 @@ def require_ip_under_limit(ip: str | None, *, at: datetime) -> None:
     """
     limit: int = settings.KABINET_RATE_LIMIT_IP_ATTEMPTS
     attempts = LoginAttempt.objects.filter(
-        ip=ip, created_at__gt=_window_start(at)
+        network=client_network(ip), created_at__gt=_window_start(at)
     ).count()
     if attempts >= limit:
         raise RateLimited(

@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 from pytest_django import Settings
 
-from kabinet.login.client import RequestMeta, client_ip
+from kabinet.login.client import RequestMeta, client_ip, client_network
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,20 @@ def test_user_agent_is_cut_to_its_column(settings: Settings) -> None:
     request = RequestFactory().get("/", HTTP_USER_AGENT="x" * 1000)
 
     assert len(RequestMeta.from_request(request).user_agent) == 300
+
+
+@pytest.mark.parametrize(
+    ("ip", "expected"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        (None, "unknown"),
+    ],
+)
+def test_rate_limits_count_an_ipv6_client_by_its_64_network(
+    ip: str | None, expected: str
+) -> None:
+    assert client_network(ip) == expected

@@ -445,6 +445,45 @@ def test_attempts_per_ip_are_rate_limited(web: Web, settings: Settings) -> None:
     assert other_ip.status_code == 200
 
 
+def test_addresses_of_one_ipv6_network_share_one_attempt_limit(
+    web: Web, settings: Settings
+) -> None:
+    settings.KABINET_RATE_LIMIT_IP_ATTEMPTS = 2
+    for host in (1, 2):
+        web.submit(
+            web.client(ip=f"2001:db8:5:6::{host}"), {"id": "x", "signature": "x"}
+        )
+
+    response = web.log_in(
+        web.client(ip="2001:db8:5:6::3"), "gost_individual", "candidate"
+    )
+    next_network = web.log_in(
+        web.client(ip="2001:db8:5:7::1"), "gost_individual", "candidate"
+    )
+
+    assert response.status_code == 429
+    assert error_code(response) == "rate_limited"
+    assert next_network.status_code == 200
+    assert LoginAttempt.objects.filter(ip="2001:db8:5:6::3").exists()
+
+
+def test_addresses_of_one_ipv6_network_share_one_challenge_limit(
+    web: Web, settings: Settings
+) -> None:
+    settings.KABINET_RATE_LIMIT_IP_CHALLENGES = 2
+    for host in (1, 2):
+        web.challenge(web.client(ip=f"2001:db8:5:6::{host}"), "candidate")
+
+    response = web.client(ip="2001:db8:5:6::3").post(
+        "/api/auth/eds/challenge",
+        {"role": "candidate"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 429
+    assert error_code(response) == "rate_limited"
+
+
 def test_clients_of_unknown_address_share_one_attempt_limit(
     web: Web, settings: Settings
 ) -> None:
