@@ -1,4 +1,9 @@
-"""The session guard: every request of a cabinet session checks its record."""
+"""The session guard: every request of a signed-in session checks its limits.
+
+A cabinet session (opened by a certificate login) is checked against its
+record; a staff session (a password sign-in to the admin) has no record and
+keeps its own two times in the session, against the same timeouts.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from kabinet.accounts.sessions import (
     end_session_record,
     find_session_record,
     remember_session_record,
+    staff_session_end_reason,
     touch_session_record,
 )
 
@@ -27,7 +33,8 @@ class SessionGuardMiddleware:
     outlived its certificate, or its person or organisation was blocked.
 
     Runs after AuthenticationMiddleware. One query per request of a signed-in
-    user: the record with its user, person and organisation.
+    user: the record with its user, person and organisation. Staff sessions
+    end on the same idle and absolute timeouts.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -36,7 +43,17 @@ class SessionGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.session.get(SESSION_MARKER):
             self._guard(request)
+        elif request.user.is_authenticated:
+            self._guard_staff_session(request)
         return self.get_response(request)
+
+    def _guard_staff_session(self, request: HttpRequest) -> None:
+        reason = staff_session_end_reason(
+            request.session, limits=SessionLimits.from_settings(), at=clock.now()
+        )
+        if reason is not None:
+            logger.info("Staff session ended: %s", reason.value)
+            logout(request)
 
     def _guard(self, request: HttpRequest) -> None:
         at = clock.now()

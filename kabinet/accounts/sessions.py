@@ -2,8 +2,9 @@
 
 A session opened by a login carries :data:`SESSION_MARKER`; its
 :class:`SessionRecord` is found by the SHA-256 of the session key. Sessions
-without the marker (staff signed in to the admin with a password) are left to
-Django alone.
+without the marker (staff signed in to the admin with a password) have no
+record; they keep their start and last activity in the session itself
+(:func:`staff_session_end_reason`) and end on the same timeouts.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from kabinet.accounts.roles import LoginMethod, Role
 logger = logging.getLogger(__name__)
 
 SESSION_MARKER = "kabinet.session"
+# A staff session's first and latest seen moments, in seconds since the epoch.
+STAFF_SESSION_STARTED = "kabinet.staff.started"
+STAFF_SESSION_SEEN = "kabinet.staff.seen"
 _REQUEST_ATTRIBUTE = "_kabinet_session_record"
 
 # The last-activity time is written at most this often, so that a busy page
@@ -118,6 +122,30 @@ def end_reason_for(
         return SessionEndReason.BLOCKED
     if record.organisation is not None and record.organisation.is_blocked:
         return SessionEndReason.BLOCKED
+    return None
+
+
+def staff_session_end_reason(
+    session: SessionBase, *, limits: SessionLimits, at: datetime
+) -> SessionEndReason | None:
+    """Why a staff session must end now, or None; notes the activity.
+
+    The session is stamped on the first request the guard sees after the
+    password sign-in, and its last activity is written at most once a
+    minute, as for cabinet sessions.
+    """
+    now = int(at.timestamp())
+    started = session.get(STAFF_SESSION_STARTED)
+    seen = session.get(STAFF_SESSION_SEEN)
+    if not isinstance(started, int) or not isinstance(seen, int):
+        session[STAFF_SESSION_STARTED] = session[STAFF_SESSION_SEEN] = now
+        return None
+    if now - seen >= limits.idle_timeout_seconds:
+        return SessionEndReason.IDLE
+    if now - started >= limits.absolute_timeout_seconds:
+        return SessionEndReason.ABSOLUTE
+    if now - seen >= _LAST_SEEN_RESOLUTION.total_seconds():
+        session[STAFF_SESSION_SEEN] = now
     return None
 
 

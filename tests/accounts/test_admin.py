@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from pytest_django import Settings
 
 from kabinet.accounts.models import Organisation, Person, User
 from kabinet.login.models import LoginAttempt
@@ -103,3 +104,33 @@ def test_people_and_sessions_pages_open_for_staff(web: Web, staff: Client) -> No
         "/admin/accounts/sessionrecord/",
     ):
         assert staff.get(path).status_code == 200, path
+
+
+def test_idle_staff_session_ends(web: Web, staff: Client, settings: Settings) -> None:
+    assert staff.get("/admin/").status_code == 200
+    web.clock.advance(settings.KABINET_SESSION_IDLE_TIMEOUT_SECONDS - 1)
+    assert staff.get("/admin/").status_code == 200
+    web.clock.advance(settings.KABINET_SESSION_IDLE_TIMEOUT_SECONDS)
+
+    response = staff.get("/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    assert staff.get("/admin/").status_code == 302
+
+
+def test_active_staff_session_ends_at_the_absolute_limit(
+    web: Web, staff: Client, settings: Settings
+) -> None:
+    settings.KABINET_SESSION_IDLE_TIMEOUT_SECONDS = 600
+    settings.KABINET_SESSION_ABSOLUTE_TIMEOUT_SECONDS = 1800
+    assert staff.get("/admin/").status_code == 200
+    for _ in range(3):
+        web.clock.advance(500)
+        assert staff.get("/admin/").status_code == 200
+
+    web.clock.advance(500)
+    response = staff.get("/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
