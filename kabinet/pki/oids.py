@@ -100,6 +100,7 @@ POLICY_INDIVIDUAL_AUTHENTICATION: Final = "1.2.398.3.3.2.4"
 
 # --- Extended key usage (RFC 5280 4.2.1.12) ---------------------------------
 
+ANY_EXTENDED_KEY_USAGE: Final = "2.5.29.37.0"
 EKU_CLIENT_AUTH: Final = "1.3.6.1.5.5.7.3.2"
 EKU_EMAIL_PROTECTION: Final = "1.3.6.1.5.5.7.3.4"
 EKU_TIME_STAMPING: Final = "1.3.6.1.5.5.7.3.8"

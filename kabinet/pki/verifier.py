@@ -10,7 +10,8 @@ the order of the checklist and tests can reach every step on its own:
 2. path: a path from the signer certificate to a trust anchor, valid at
    ``at`` (``chain.validate_path``);
 3. key usage: the signer certificate is an end-entity certificate whose
-   key usage allows digitalSignature (RFC 5280 4.2.1.3);
+   key usage allows digitalSignature (RFC 5280 4.2.1.3) and whose extended
+   key usage, when present, names a purpose a login can serve (4.2.1.12);
 4. revocation: the signer certificate is not revoked, asked of its issuer's
    OCSP responder or CRL by the :class:`RevocationChecker`.
 """
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from kabinet.pki import cms, xmldsig
+from kabinet.pki import cms, oids, xmldsig
 from kabinet.pki._time import require_aware
 from kabinet.pki.certificate import Certificate, Identity
 from kabinet.pki.chain import validate_path
@@ -32,6 +33,16 @@ from kabinet.pki.revocation.checker import RevocationChecker
 from kabinet.pki.trust import TrustStore
 
 logger = logging.getLogger(__name__)
+
+# Extended key usages under which a key may sign a login: the purposes of
+# NCA's signing (emailProtection) and legacy AUTH (clientAuth) keys, any
+# purpose, and NCA's subscriber classes (individual, legal entity and its
+# roles, information systems: nca-pki.md 2.3), which information-system
+# certificates carry without a standard purpose.
+_LOGIN_PURPOSES = frozenset(
+    {oids.EKU_EMAIL_PROTECTION, oids.EKU_CLIENT_AUTH, oids.ANY_EXTENDED_KEY_USAGE}
+)
+_SUBSCRIBER_CLASSES = oids.ROLE_INDIVIDUAL.rsplit(".", 1)[0] + "."
 
 
 @dataclass(frozen=True)
@@ -202,15 +213,18 @@ class Verifier:
 
 
 def check_key_usage(certificate: Certificate) -> None:
-    """Require an end-entity certificate whose key may sign.
+    """Require an end-entity certificate whose key may sign a login.
 
-    Extended key usage is not required here: current NCA GOST certificates
-    carry emailProtection and role OIDs but no clientAuth, and the legacy
-    AUTH ones carry clientAuth; which roles may log in is the login
-    policy's decision, not the verifier's.
+    No particular extended key usage is required: current NCA GOST
+    certificates carry emailProtection and role OIDs but no clientAuth,
+    the legacy AUTH ones carry clientAuth, information-system ones only
+    their role; which roles may log in is the login policy's decision.
+    But a certificate made for another purpose only (an OCSP responder,
+    a time-stamping authority, a server) is refused.
 
     Raises:
-        KeyUsageNotAllowed: a CA certificate, or digitalSignature is absent.
+        KeyUsageNotAllowed: a CA certificate, digitalSignature is absent,
+            or the extended key usage names no purpose a login can serve.
     """
     if certificate.is_ca:
         # RFC 5280 4.2.1.9: a CA key certifies; a login needs a person's or
@@ -226,6 +240,18 @@ def check_key_usage(certificate: Certificate) -> None:
         raise KeyUsageNotAllowed(
             f"key usage of certificate serial {certificate.serial_hex} is "
             f"{usages}; digital_signature is required"
+        )
+    purposes = certificate.extended_key_usage
+    if purposes and not any(
+        purpose in _LOGIN_PURPOSES or purpose.startswith(_SUBSCRIBER_CLASSES)
+        for purpose in purposes
+    ):
+        # RFC 5280 4.2.1.12: with the extension present the key may be used
+        # for the purposes listed only. NCA's test TSA and OCSP responder
+        # certificates name a person by IIN; their keys sign other things.
+        raise KeyUsageNotAllowed(
+            f"extended key usage of certificate serial {certificate.serial_hex} "
+            f"is {', '.join(sorted(purposes))}; none of it covers signing a login"
         )
 
 

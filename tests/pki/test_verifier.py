@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kabinet.devtools.testpki import TestPki
-from kabinet.pki import cms, xmldsig
+from kabinet.pki import cms, oids, xmldsig
 from kabinet.pki.certificate import Certificate
 from kabinet.pki.errors import (
     CertificateExpired,
@@ -32,6 +32,8 @@ from kabinet.pki.verifier import (
     check_key_usage,
     check_revocation,
 )
+from tests import vectors
+from tests.pki.revocation._material import rsa_key
 
 CHALLENGE = b"kabinet-login-challenge-7f3a9c"
 
@@ -82,23 +84,27 @@ class _RecordingChecker:
         return "ocsp"
 
 
-def _rsa_leaf_without_digital_signature() -> Certificate:
-    """An RSA end-entity certificate whose key usage is keyEncipherment only."""
-    issuer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _rsa_leaf(
+    *,
+    digital_signature: bool,
+    purposes: list[x509.ObjectIdentifier] | None = None,
+) -> Certificate:
+    """An RSA end-entity certificate with keyEncipherment, digitalSignature
+    as asked, and an extendedKeyUsage of ``purposes`` unless None."""
+    issuer_key = rsa_key("issuer")
     now = datetime.now(UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ТЕСТОВ")]))
         .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CA")]))
-        .public_key(leaf_key.public_key())
+        .public_key(rsa_key("leaf").public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=False,
+                digital_signature=digital_signature,
                 content_commitment=False,
                 key_encipherment=True,
                 data_encipherment=False,
@@ -111,6 +117,8 @@ def _rsa_leaf_without_digital_signature() -> Certificate:
             critical=True,
         )
     )
+    if purposes is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
     certificate = builder.sign(issuer_key, hashes.SHA256())
     return Certificate.load(certificate.public_bytes(Encoding.DER))
 
@@ -139,13 +147,63 @@ def test_ca_certificate_is_refused_as_signer(test_pki: TestPki) -> None:
 
 
 def test_key_without_digital_signature_is_refused() -> None:
-    certificate = _rsa_leaf_without_digital_signature()
+    certificate = _rsa_leaf(digital_signature=False)
 
     with pytest.raises(KeyUsageNotAllowed) as caught:
         check_key_usage(certificate)
 
     assert caught.value.code == "key_usage_not_allowed"
     assert "digital_signature" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "purposes",
+    [
+        [ExtendedKeyUsageOID.OCSP_SIGNING],
+        [ExtendedKeyUsageOID.TIME_STAMPING],
+        [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CODE_SIGNING],
+    ],
+    ids=["OCSP responder", "time-stamping authority", "server"],
+)
+def test_key_for_another_purpose_is_refused(
+    purposes: list[x509.ObjectIdentifier],
+) -> None:
+    # RFC 5280 4.2.1.12: with the extension present the key serves only the
+    # purposes listed. NCA's test TSA and OCSP certificates carry an IIN.
+    certificate = _rsa_leaf(digital_signature=True, purposes=purposes)
+
+    with pytest.raises(KeyUsageNotAllowed) as caught:
+        check_key_usage(certificate)
+
+    assert caught.value.code == "key_usage_not_allowed"
+    assert "extended key usage" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "purposes",
+    [
+        None,
+        [ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE],
+        [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH],
+        [x509.ObjectIdentifier(oids.ROLE_LEGAL_INFORMATION_SYSTEM)],
+    ],
+    ids=["no extension", "any purpose", "client", "information system role"],
+)
+def test_key_for_a_login_purpose_passes(
+    purposes: list[x509.ObjectIdentifier] | None,
+) -> None:
+    check_key_usage(_rsa_leaf(digital_signature=True, purposes=purposes))
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [e for e in vectors.entries("user_cert") if "2004_gost" not in e["path"]],
+    ids=lambda e: e["path"].split("/")[-1],
+)
+def test_every_real_nca_subscriber_certificate_passes_key_usage_check(
+    entry: dict[str, Any],
+) -> None:
+    check_key_usage(Certificate.load(vectors.read(entry["path"])))
 
 
 # --- check_revocation -------------------------------------------------------
