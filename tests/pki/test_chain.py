@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
 
 from kabinet.pki import chain, signature
 from kabinet.pki.certificate import Certificate
@@ -27,6 +29,7 @@ from tests.pki.revocation._material import (
     QUIET_NAME_WARNINGS,
     make_ca,
     make_leaf,
+    name,
 )
 
 pytestmark = QUIET_NAME_WARNINGS
@@ -207,6 +210,28 @@ def test_lookalike_copying_the_real_key_identifier_fails_on_the_signature() -> N
     assert caught.value.code == "signature_invalid"
 
 
+def test_self_signed_leaf_named_like_the_nca_ca_fails_on_the_signature() -> None:
+    nca, subject = lookalike_of_nca_test_ca()
+    assert nca.subject_key_id is not None
+    forged = make_ca(
+        "unused",
+        key_label="lookalike",
+        subject=subject,
+        ca=False,
+        key_cert_sign=False,
+        with_aki=False,
+        extra_extensions=(
+            (x509.AuthorityKeyIdentifier(nca.subject_key_id, None, None), False),
+        ),
+    )
+    assert forged.certificate.is_self_issued
+
+    with pytest.raises(SignatureInvalid) as caught:
+        validate_path(forged.certificate, trust=nca_test_store(), at=NOW)
+
+    assert caught.value.code == "signature_invalid"
+
+
 def generated_hierarchy(**ca_options: object) -> tuple[TrustStore, Certificate]:
     root = make_ca("ROOT", key_label="root")
     ca = make_ca("CA", key_label="ca", issuer=root, **ca_options)  # type: ignore[arg-type]
@@ -221,6 +246,41 @@ def test_generated_rsa_path_validates() -> None:
     path = validate_path(leaf, trust=store, at=NOW)
 
     assert [c.subject for c in path] == ["CN=LEAF,C=KZ", "CN=CA,C=KZ", "CN=ROOT,C=KZ"]
+
+
+@pytest.mark.parametrize(
+    "issuer_name",
+    [
+        x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ"),
+                x509.NameAttribute(
+                    NameOID.COMMON_NAME, "CA", _type=_ASN1Type.PrintableString
+                ),
+            ]
+        ),
+        name("ca"),
+        name("CA  "),
+    ],
+    ids=["string type", "case", "trailing spaces"],
+)
+def test_issuer_name_encoded_unlike_the_ca_subject_does_not_chain(
+    issuer_name: x509.Name,
+) -> None:
+    # RFC 5280 7.1 would match these names after string preparation, but
+    # 4.1.2.6 has a CA encode its subject exactly as the issuer field of
+    # everything it issues; kabinet chains by the exact encoding, so such
+    # a certificate has no path even though the CA's key signed it.
+    root = make_ca("ROOT", key_label="root")
+    ca = make_ca("CA", key_label="ca", issuer=root)
+    leaf = make_leaf("LEAF", issuer=ca, issuer_name=issuer_name)
+    store = TrustStore.from_certificates([root.certificate], [ca.certificate])
+    assert leaf.certificate.issuer_der != ca.certificate.subject_der
+
+    with pytest.raises(IssuerUntrusted) as caught:
+        validate_path(leaf.certificate, trust=store, at=NOW)
+
+    assert caught.value.code == "untrusted_issuer"
 
 
 def test_tampered_certificate_signature_is_invalid() -> None:
