@@ -611,13 +611,18 @@ def _canonical_element(element: _Element, method: _Canonicalization) -> bytes:
 
 
 def _c14n(node: _Element, method: _Canonicalization) -> bytes:
-    output: bytes = etree.tostring(
-        node,
-        method="c14n",
-        exclusive=method.exclusive,
-        with_comments=False,
-        inclusive_ns_prefixes=list(method.inclusive_prefixes) or None,
-    )
+    try:
+        output: bytes = etree.tostring(
+            node,
+            method="c14n",
+            exclusive=method.exclusive,
+            with_comments=False,
+            inclusive_ns_prefixes=list(method.inclusive_prefixes) or None,
+        )
+    except etree.C14NError as exc:
+        # C14N 1.0 refuses a relative namespace URI (xmlns:x="relative"),
+        # which well-formed XML allows; no canonical form, no signature.
+        raise InputMalformed(f"XML has no canonical form: {exc}") from None
     return output
 
 

@@ -418,6 +418,20 @@ def test_canonicalize_refuses_a_doctype() -> None:
     _raises(InputMalformed, canonicalize, b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>')
 
 
+@pytest.mark.parametrize("namespace", ["relative", "hww.w3.org/2000/09/xmldsig#"])
+def test_relative_namespace_uri_is_malformed(namespace: str) -> None:
+    # C14N 1.0 cannot render a relative namespace URI; libxml2's own error
+    # must not escape as something other than a PkiError.
+    declaration = f' xmlns:x="{namespace}"'.encode()
+    signed = read(KALKAN_GOST)
+    root_start = signed.index(b"<", signed.index(b"?>"))
+    root_name_end = signed.index(b">", root_start)
+    tampered = signed[:root_name_end] + declaration + signed[root_name_end:]
+
+    _raises(InputMalformed, verify_xml, tampered)
+    _raises(InputMalformed, canonicalize, b"<a" + declaration + b"><b>1</b></a>")
+
+
 # --- algorithms and structure ---------------------------------------------------
 
 
