@@ -308,7 +308,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "kabinet.urls"
 WSGI_APPLICATION = "kabinet.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Django's model backend with a brake on guessing staff passwords.
+AUTHENTICATION_BACKENDS = ["kabinet.login.staff.ThrottledModelBackend"]
 LOGIN_URL = "/login/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -479,6 +480,9 @@ KABINET_RATE_LIMIT_IP_CHALLENGES = _int(
 )
 KABINET_RATE_LIMIT_IIN_ATTEMPTS = _int(
     "KABINET_RATE_LIMIT_IIN_ATTEMPTS", 10, minimum=1, maximum=100000
+)
+KABINET_RATE_LIMIT_STAFF_FAILURES = _int(
+    "KABINET_RATE_LIMIT_STAFF_FAILURES", 5, minimum=1, maximum=1000
 )
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.core.signals import setting_changed
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,12 @@ class LoginConfig(AppConfig):
                 "for revocation"
             )
         setting_changed.connect(_drop_cached_configuration)
+
+        from kabinet.login import staff
+
+        user_login_failed.connect(
+            staff.record_failure, dispatch_uid="kabinet.login.staff"
+        )
 
 
 def _drop_cached_configuration(*, setting: str, **kwargs: Any) -> None:

@@ -1,6 +1,7 @@
-"""What the login keeps in the database: challenges and the audit log.
+"""What the login keeps in the database: challenges, the audit log and the
+failed staff sign-ins.
 
-Both live in the database so that several worker processes behave as one: a
+All live in the database so that several worker processes behave as one: a
 challenge issued by one worker is used up by whichever receives the
 signature, and the rate limits count attempts from all of them.
 """
@@ -96,3 +97,34 @@ class LoginAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.method} {self.result}"
+
+
+class StaffSignInFailure(models.Model):
+    """A refused password sign-in to the admin, kept for the brake on
+    guessing (``kabinet.login.staff``) and for staff to read.
+
+    The user name is kept as typed; the password never is.
+    """
+
+    created_at = models.DateTimeField(_("time"), db_index=True)
+    username = models.CharField(_("user name"), max_length=150)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # kabinet.login.client.client_network of ip: what rate limits count.
+    network = models.CharField(max_length=43, editable=False)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("failed staff sign-in")
+        verbose_name_plural = _("failed staff sign-ins")
+        ordering = ("-created_at",)
+        indexes = (
+            models.Index(
+                fields=["username", "created_at"], name="staff_failure_username"
+            ),
+            models.Index(
+                fields=["network", "created_at"], name="staff_failure_network"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.username}"

@@ -20,7 +20,7 @@ from django.conf import settings
 
 from kabinet.login.client import client_network
 from kabinet.login.errors import RateLimited
-from kabinet.login.models import Challenge, LoginAttempt
+from kabinet.login.models import Challenge, LoginAttempt, StaffSignInFailure
 
 logger = logging.getLogger(__name__)
 
@@ -86,4 +86,29 @@ def require_iin_under_limit(iin: str | None, *, bin_: str | None, at: datetime) 
     if attempts >= limit:
         raise RateLimited(
             f"{attempts} attempts for one subject in the window (limit {limit})"
+        )
+
+
+def require_staff_sign_in_under_limit(
+    username: str, *, network: str, at: datetime
+) -> None:
+    """Refuse a staff password sign-in for a user name, or from an address,
+    with too many recent failures.
+
+    A user name that is being guessed stays locked while the guessing goes
+    on; staff reach the admin from the bank's own network, where that is
+    the lesser harm.
+
+    Raises:
+        RateLimited: KABINET_RATE_LIMIT_STAFF_FAILURES reached in the window
+            for the user name (any letter case) or for the address.
+    """
+    limit: int = settings.KABINET_RATE_LIMIT_STAFF_FAILURES
+    recent = StaffSignInFailure.objects.filter(created_at__gt=_window_start(at))
+    by_name = recent.filter(username__iexact=username).count()
+    by_address = recent.filter(network=network).count()
+    if by_name >= limit or by_address >= limit:
+        raise RateLimited(
+            f"{by_name} failed staff sign-ins for the user name, {by_address} from "
+            f"the address, in the window (limit {limit})"
         )

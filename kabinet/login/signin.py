@@ -37,7 +37,9 @@ from kabinet.pki.verifier import VerifiedSignature
 
 logger = logging.getLogger(__name__)
 
-_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The session remembers the backend that signed it in (settings'
+# AUTHENTICATION_BACKENDS); certificate logins never use its password check.
+_BACKEND = "kabinet.login.staff.ThrottledModelBackend"
 
 
 @dataclass(frozen=True)
