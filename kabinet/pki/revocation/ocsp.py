@@ -48,6 +48,17 @@ DEFAULT_MAX_AGE_SECONDS = 300
 _SHA256_NAME = "sha256"
 _KNOWN_RESPONSE_EXTENSIONS = frozenset({oids.OCSP_NONCE, oids.OCSP_EXTENDED_REVOKE})
 _KNOWN_SINGLE_EXTENSIONS = frozenset({"2.5.29.21", "2.5.29.24"})
+# What asn1crypto raises on malformed input, on first access to a field.
+# AttributeError included: an unexpected REAL, INSTANCE OF or
+# ObjectDescriptor element has no native value.
+_PARSE_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    AttributeError,
+)
 
 
 @dataclass(frozen=True)
@@ -177,7 +188,7 @@ def check_response(
         )
     except InputMalformed as exc:
         raise RevocationUnknown(f"OCSP response is malformed: {exc.message}") from None
-    except (ValueError, TypeError, KeyError) as exc:
+    except _PARSE_ERRORS as exc:
         # asn1crypto parses lazily; a malformed field surfaces on access.
         raise RevocationUnknown(f"OCSP response is malformed: {exc}") from None
 

@@ -533,3 +533,26 @@ def test_oversized_answer_is_unknown() -> None:
         )
 
     assert "exceeds" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "tag", [0x07, 0x08, 0x09], ids=["descriptor", "instance", "real"]
+)
+def test_answer_with_a_value_the_parser_cannot_read_is_unknown(tag: int) -> None:
+    # asn1crypto keeps an element it did not expect in a SEQUENCE and has
+    # no native form for ObjectDescriptor, INSTANCE OF and REAL: it fails
+    # with AttributeError. Here one replaces the [1] tag of the
+    # responseExtensions that carry the nonce.
+    ca, leaf = hierarchy()
+    request = build_request(leaf.certificate, ca.certificate)
+    der = make_ocsp_response(leaf, ca, responder=ca, nonce=request.nonce)
+    nonce_oid = bytes.fromhex("06092b0601050507300102")
+    extensions = der.index(nonce_oid) - 6
+    assert der[extensions] == 0xA1
+    altered = der[:extensions] + bytes([tag]) + der[extensions + 1 :]
+
+    with pytest.raises(RevocationUnknown) as caught:
+        check_response(altered, request=request, issuer=ca.certificate, at=NOW)
+
+    assert type(caught.value) is RevocationUnknown
+    assert caught.value.code == "revocation_unknown"
