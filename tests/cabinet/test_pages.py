@@ -18,6 +18,7 @@ from kabinet.accounts.models import (
 from kabinet.accounts.registry import block_organisation, block_person
 from kabinet.accounts.roles import Role
 from kabinet.cabinet.sections import SECTIONS
+from kabinet.login.models import Challenge
 from tests.web_conftest import Web
 
 
@@ -296,3 +297,41 @@ def test_staff_session_without_a_login_record_is_not_a_cabinet_session(
 
     assert response.status_code == 302
     assert response["Location"] == "/login/"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/logout/",
+        "/sessions/end-others/",
+        "/i18n/setlang/",
+        "/api/auth/logout",
+        "/api/auth/eds/challenge",
+        "/api/auth/eds/login",
+        "/api/auth/qr/start",
+    ],
+)
+def test_post_without_the_csrf_token_is_refused_and_changes_nothing(
+    web: Web, settings: Settings, path: str
+) -> None:
+    settings.KABINET_BANK_BIN = "123456789012"
+    client = web.client()
+    web.log_in(client, "gost_individual", "candidate")
+    other = web.client()
+    web.log_in(other, "gost_individual", "candidate")
+    client.handler.enforce_csrf_checks = True
+    challenges = Challenge.objects.count()
+
+    response = client.post(
+        path,
+        {"role": "candidate", "language": "en", "next": "/"},
+        headers={"Origin": "https://attacker.example"},
+    )
+
+    assert response.status_code == 403
+    if path.startswith("/api/"):
+        assert response.json()["error"]["code"] == "csrf_failed"
+    assert client.get("/api/me").status_code == 200
+    assert other.get("/api/me").status_code == 200
+    assert "kabinet_language" not in response.cookies
+    assert Challenge.objects.count() == challenges

@@ -9,6 +9,7 @@ from pytest_django import Settings
 
 from kabinet.accounts.models import Membership, Organisation, Person, SessionRecord
 from kabinet.accounts.registry import block_organisation, block_person
+from kabinet.login.challenge import SESSION_BINDING_KEY
 from kabinet.login.models import AttemptResult, Challenge, LoginAttempt
 from tests.web_conftest import FITTING_KEYS, Web, error_code, statement
 
@@ -593,3 +594,34 @@ def test_replayed_signatures_over_other_content_do_not_count_against_the_iin(
     assert not refused.filter(certificate_verified=True).exists()
     identity = web.keys["gost_individual"].certificate.identity
     assert set(refused.values_list("iin", flat=True)) == {identity.iin}
+
+
+def test_pre_login_session_and_its_challenges_are_gone_after_login(web: Web) -> None:
+    client = web.client()
+    for_the_old_key = web.signed_challenge(client, "gost_individual", "candidate")
+    for_the_new_key = web.signed_challenge(client, "gost_individual", "candidate")
+    before = client.cookies["kabinet_session"].value
+
+    assert web.log_in(client, "gost_individual", "candidate").status_code == 200
+
+    fixed = web.client()
+    fixed.cookies["kabinet_session"] = before
+    assert fixed.get("/api/me").status_code == 401
+    assert error_code(web.submit(fixed, for_the_old_key)) == "challenge_foreign_session"
+    assert SESSION_BINDING_KEY not in client.session
+    replayed = web.submit(client, for_the_new_key)
+    assert error_code(replayed) == "challenge_foreign_session"
+    assert client.get("/api/me").json()["role"]["id"] == "candidate"
+
+
+def test_session_cookie_kept_after_logout_opens_nothing(web: Web) -> None:
+    client = web.client()
+    web.log_in(client, "gost_individual", "candidate")
+    kept = client.cookies["kabinet_session"].value
+
+    assert client.post("/api/auth/logout").status_code == 200
+
+    replay = web.client()
+    replay.cookies["kabinet_session"] = kept
+    assert replay.get("/api/me").status_code == 401
+    assert replay.get("/")["Location"] == "/login/"
