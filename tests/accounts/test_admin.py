@@ -134,3 +134,34 @@ def test_active_staff_session_ends_at_the_absolute_limit(
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+MARKUP = '<img src=x onerror="alert(1)">'
+
+
+def test_markup_from_certificates_and_browsers_is_shown_as_text(
+    web: Web, staff: Client
+) -> None:
+    client = Client(REMOTE_ADDR="127.0.0.1", HTTP_USER_AGENT=MARKUP)
+    web.log_in(client, "gost_legal_signer", "applicant")
+    person = Person.objects.get()
+    Person.objects.update(surname=MARKUP, first_name=MARKUP)
+    Organisation.objects.update(name=MARKUP)
+    LoginAttempt.objects.update(certificate_subject=MARKUP)
+    attempt = LoginAttempt.objects.get()
+
+    pages = {
+        "main page": client.get("/"),
+        "sessions": client.get("/sessions/"),
+        "person": staff.get(f"/admin/accounts/person/{person.pk}/change/"),
+        "people": staff.get("/admin/accounts/person/"),
+        "organisations": staff.get("/admin/accounts/organisation/"),
+        "sessions (staff)": staff.get("/admin/accounts/sessionrecord/"),
+        "audit entry": staff.get(f"/admin/login/loginattempt/{attempt.pk}/change/"),
+    }
+
+    for name, response in pages.items():
+        html = response.content.decode()
+        assert response.status_code == 200, name
+        assert MARKUP not in html, name
+        assert "&lt;img src=x" in html, name
