@@ -66,8 +66,15 @@ def client_ip(request: HttpRequest) -> str | None:
 def _valid_ip(value: object) -> str | None:
     if not isinstance(value, str):
         return None
+    text = value
+    # Some proxies write the client's port as well: 203.0.113.9:51234 or
+    # [2001:db8::1]:51234. A bare IPv6 address has more than one colon.
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
     try:
-        return str(ipaddress.ip_address(value))
+        return str(ipaddress.ip_address(text))
     except ValueError:
         return None
 

@@ -18,6 +18,9 @@ from kabinet.login.client import RequestMeta, client_ip, client_network
         (2, "198.51.100.1, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
         (2, "203.0.113.9", "10.0.0.1"),
         (1, "not-an-address", None),
+        (1, "203.0.113.9:51234", "203.0.113.9"),
+        (1, "[2001:db8::9]:51234", "2001:db8::9"),
+        (1, "2001:db8::9", "2001:db8::9"),
     ],
 )
 def test_forwarded_address_is_trusted_only_as_far_as_the_proxies_go(
