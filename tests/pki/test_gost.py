@@ -337,6 +337,48 @@ def test_r_or_s_outside_the_open_interval_is_rejected(
     assert not verify_digest(public, reference.digest, signature)
 
 
+@pytest.mark.parametrize("curve", CURVES, ids=_curve_id)
+def test_all_zero_signature_is_rejected(arithmetic: str, curve: Curve) -> None:
+    public = _private_key(curve, 8).public_key()
+
+    assert not verify(public, b"document", bytes(2 * curve.size))
+
+
+@pytest.mark.parametrize("curve", CURVES, ids=_curve_id)
+def test_signature_whose_check_point_is_at_infinity_is_rejected(
+    arithmetic: str, curve: Curve
+) -> None:
+    # With Q = G and e = 1, GOST R 34.10-2012 6.2 computes C = (s - r) G:
+    # s = r puts C at infinity, which no r can match.
+    generator = GostPublicKey(curve, curve.x, curve.y)
+    digest = (1).to_bytes(curve.size, "little")
+    r = 0x1234567
+    signature = r.to_bytes(curve.size, "little") * 2
+
+    for _ in range(3):  # the third use runs on the key's own table
+        assert not verify_digest(generator, digest, signature)
+
+
+@pytest.mark.parametrize("curve", CURVES, ids=_curve_id)
+@pytest.mark.parametrize("k", [5, 7, 2**100 + 1])
+def test_signature_whose_two_halves_coincide_verifies(
+    arithmetic: str, curve: Curve, k: int
+) -> None:
+    # With Q = G (private key 1), z1 = s / e and z2 = -r / e; choosing
+    # e = -2r / k makes z1 = z2: the key's multiplication and the
+    # generator's compute the same point, and C = 2 z1 G = k G.
+    q = curve.q
+    generator = GostPublicKey(curve, curve.x, curve.y)
+    r = GostPrivateKey(curve, k).public_key().x % q
+    e = -2 * r * pow(k, -1, q) % q
+    s = (r + k * e) % q
+    digest = e.to_bytes(curve.size, "little")
+    signature = r.to_bytes(curve.size, "little") + s.to_bytes(curve.size, "little")
+
+    for _ in range(3):  # the third use runs on the key's own table
+        assert verify_digest(generator, digest, signature)
+
+
 def test_r_or_s_plus_q_is_rejected_although_congruent(arithmetic: str) -> None:
     # On the 256-bit curve q is near 2^254, so r + q and s + q still fit in
     # 32 bytes: only the range check of GOST R 34.10-2012 6.2 step 1 stops
