@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import gostcrypto.gosthash
 import pytest
@@ -404,6 +405,67 @@ def test_rsa_signature_round_trips(rsa_key: rsa.RSAPrivateKey) -> None:
             message=b"challengf",
             signature=value,
         )
+
+
+@pytest.mark.parametrize("exponent", [1, 2, 4], ids=["e=1", "e=2", "even"])
+def test_rsa_key_with_a_degenerate_exponent_is_malformed(
+    rsa_key: rsa.RSAPrivateKey, exponent: int
+) -> None:
+    # With e = 1 the padded digest itself would verify as the signature.
+    spki = keys.PublicKeyInfo(
+        {
+            "algorithm": {"algorithm": "rsa"},
+            "public_key": keys.RSAPublicKey(
+                {
+                    "modulus": rsa_key.public_key().public_numbers().n,
+                    "public_exponent": exponent,
+                }
+            ),
+        }
+    ).dump()
+
+    with pytest.raises(InputMalformed) as caught:
+        load_public_key(spki)
+
+    assert caught.value.code == "malformed_input"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda value: b"\x00" + value,
+        lambda value: value + b"\x00",
+        lambda value: value[1:],
+        lambda value: bytes(len(value)),
+    ],
+    ids=["zero prefix", "zero suffix", "one byte short", "all zero"],
+)
+def test_rsa_signature_not_of_the_modulus_length_is_invalid(
+    rsa_key: rsa.RSAPrivateKey, change: Any
+) -> None:
+    _, value = sign(rsa_key, b"challenge")
+
+    with pytest.raises(SignatureInvalid) as caught:
+        verify_signature(
+            public_key=rsa_key.public_key(),
+            signature_algorithm=oids.SHA256_WITH_RSA,
+            message=b"challenge",
+            signature=change(value),
+        )
+
+    assert caught.value.code == "signature_invalid"
+
+
+def test_rsa_pss_signature_algorithm_is_unsupported(rsa_key: rsa.RSAPrivateKey) -> None:
+    with pytest.raises(AlgorithmUnsupported) as caught:
+        verify_signature(
+            public_key=rsa_key.public_key(),
+            signature_algorithm="1.2.840.113549.1.1.10",
+            message=b"challenge",
+            signature=sign(rsa_key, b"challenge")[1],
+        )
+
+    assert caught.value.code == "unsupported_algorithm"
 
 
 @pytest.mark.parametrize(
