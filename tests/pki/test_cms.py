@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from asn1crypto import algos, cms, core, x509
+from cryptography import x509 as crypto_x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -43,6 +45,7 @@ from kabinet.pki.errors import (
 from kabinet.pki.gost import GostPublicKey
 from kabinet.pki.pkcs12 import KeyStore
 from kabinet.pki.signature import digest, sign
+from tests.pki.revocation._material import QUIET_NAME_WARNINGS, rsa_key
 from tests.vectors import at, entry, read
 
 CHALLENGE = b"kabinet-login-challenge-5d1e"
@@ -743,3 +746,65 @@ def test_openssl_verifies_our_rsa_cms(rsa: KeyStore, tmp_path: Path) -> None:
     )
 
     assert done.stdout == CHALLENGE
+
+
+# --- signer identification and hostile structure ---------------------------
+
+
+def test_signer_named_by_the_key_identifier_of_another_certificate_is_invalid(
+    gost: KeyStore, test_pki: TestPki
+) -> None:
+    other = test_pki.key_store("gost_legal_signer").certificate
+    assert other.subject_key_id is not None
+    sid = cms.SignerIdentifier(
+        name="subject_key_identifier", value=other.subject_key_id
+    )
+    der = _build(gost, sid=sid, certificates=[gost.certificate.der, other.der])
+
+    _raises(SignatureInvalid, verify_cms, der)
+
+
+@QUIET_NAME_WARNINGS
+def test_second_certificate_with_the_signers_issuer_and_serial_is_malformed(
+    gost: KeyStore,
+) -> None:
+    # A look-alike carrying the signer's issuer name and serial number:
+    # which of the two the sid names would be a guess.
+    look_alike = rsa_key("look-alike")
+    built = (
+        crypto_x509.CertificateBuilder()
+        .subject_name(crypto_x509.Name.from_rfc4514_string("CN=LOOK-ALIKE"))
+        .issuer_name(crypto_x509.load_der_x509_certificate(gost.certificate.der).issuer)
+        .public_key(look_alike.public_key())
+        .serial_number(gost.certificate.serial)
+        .not_valid_before(gost.certificate.not_before)
+        .not_valid_after(gost.certificate.not_after)
+        .sign(look_alike, hashes.SHA256())
+    )
+    twin = built.public_bytes(Encoding.DER)
+    assert Certificate.load(twin).issuer_der == gost.certificate.issuer_der
+
+    der = _build(gost, certificates=[twin, gost.certificate.der])
+
+    error = _raises(InputMalformed, verify_cms, der)
+    assert "match the signer identifier" in error.message
+
+
+def test_content_nested_ten_thousand_levels_deep_is_malformed() -> None:
+    # BER constructed OCTET STRINGs of indefinite length, one in another.
+    depth = 10_000
+    content = b"\x24\x80" * depth + b"\x04\x01A" + b"\x00\x00" * depth
+    encapsulated = (
+        b"\x30\x80\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01"
+        + b"\xa0\x80"
+        + content
+        + b"\x00\x00\x00\x00"
+    )
+    signed_data = b"\x30\x80\x02\x01\x01\x31\x00" + encapsulated + b"\x31\x00\x00\x00"
+    der = (
+        b"\x30\x80\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02\xa0\x80"
+        + signed_data
+        + b"\x00\x00\x00\x00"
+    )
+
+    _raises(InputMalformed, verify_cms, der)
