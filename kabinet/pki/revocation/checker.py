@@ -8,8 +8,10 @@ says so, RevocationUnknown otherwise.
 CRL sources, in this order: CRLs handed to :meth:`RevocationChecker.add_crl`;
 then either the offline mirror folder ``crl_dir`` (when set, no CRL is
 downloaded) or the certificate's cRLDistributionPoints and freshestCRL URLs
-through the fetcher. A CRL's index is kept per issuing CA and rebuilt
-after ``crl_refresh_seconds`` or as soon as it is stale.
+through the fetcher. A delta CRL, once supplied or named by a downloaded
+certificate, must be current: the complete CRL alone is never taken in its
+place. A CRL's index is kept per issuing CA and rebuilt after
+``crl_refresh_seconds`` or as soon as it is stale.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class _MirrorFile:
     mtime_ns: int
     size: int
     issuer_der: bytes | None
+    is_delta: bool = False
 
 
 class RevocationChecker:
@@ -381,7 +384,9 @@ class RevocationChecker:
     ) -> _IssuerCrls:
         added = self._added.get(issuer.sha256, _AddedCrls())
         offline = self.settings.crl_dir is not None
-        mirrored = self._mirror_crls(issuer, at=at) if offline else []
+        mirrored, mirror_has_delta = (
+            self._mirror_crls(issuer, at=at) if offline else ([], False)
+        )
 
         fulls = [i for i in (*added.full, *mirrored) if not i.is_delta]
         base = self._freshest(fulls, at=at)
@@ -398,6 +403,17 @@ class RevocationChecker:
 
         deltas = [i for i in (*added.delta, *mirrored) if i.is_delta]
         delta = self._applicable_delta(deltas, base, at=at)
+        if delta is None and not downloaded and (added.delta or mirror_has_delta):
+            # A delta was supplied for this issuer but none is current and
+            # extends the complete CRL: the mirror has stopped being
+            # refreshed, or its complete CRL is older than its delta. NCA's
+            # complete CRLs run for six months; alone, they would pass every
+            # certificate revoked since, so the answer is not known.
+            raise RevocationUnknown(
+                f"the delta CRL of {issuer.subject!r} at hand is stale or does "
+                "not extend the complete CRL; the complete CRL alone could miss "
+                "recent revocations"
+            )
         if delta is None and downloaded and certificate.delta_crl_urls:
             # The certificate says a delta CRL is published next to the base
             # just downloaded; without it the status is only as recent as
@@ -477,8 +493,11 @@ class RevocationChecker:
             return index
         return None
 
-    def _mirror_crls(self, issuer: Certificate, *, at: datetime) -> list[crl.CrlIndex]:
-        """The usable CRLs of ``issuer`` in the offline mirror folder.
+    def _mirror_crls(
+        self, issuer: Certificate, *, at: datetime
+    ) -> tuple[list[crl.CrlIndex], bool]:
+        """The usable CRLs of ``issuer`` in the offline mirror folder, and
+        whether the folder holds a delta CRL of it, usable or not.
 
         Files are matched to the issuer by name first (read from the file's
         header, remembered per file until it changes), then by signature.
@@ -488,38 +507,43 @@ class RevocationChecker:
         if not folder.is_dir():
             raise RevocationUnknown(f"CRL folder {folder} does not exist")
         indexes = []
+        has_delta = False
         for path in sorted(folder.iterdir()):
             if path.suffix.lower() not in CRL_FILE_SUFFIXES or not path.is_file():
                 continue
-            issuer_der = self._mirror_issuer(path)
-            if issuer_der != issuer.subject_der:
+            header = self._mirror_header(path)
+            if header.issuer_der != issuer.subject_der:
                 continue
+            has_delta = has_delta or header.is_delta
             try:
                 indexes.append(self._build(path.read_bytes(), issuer=issuer, at=at))
             except PkiError as exc:
                 logger.warning("CRL file %s not usable: %s", path, exc.message)
-        return indexes
+        return indexes, has_delta
 
-    def _mirror_issuer(self, path: Path) -> bytes | None:
+    def _mirror_header(self, path: Path) -> _MirrorFile:
         stat = path.stat()
         known = self._mirror.get(path)
         if known is not None and (known.mtime_ns, known.size) == (
             stat.st_mtime_ns,
             stat.st_size,
         ):
-            return known.issuer_der
-        issuer_der: bytes | None
+            return known
+        record = _MirrorFile(stat.st_mtime_ns, stat.st_size, None)
         try:
             if stat.st_size > MAX_CRL_BYTES:
                 raise InputMalformed(f"{path} exceeds {MAX_CRL_BYTES} bytes")
-            issuer_der = crl.read_issuer(_crl_der(path.read_bytes()))
+            header = crl.read_header(_crl_der(path.read_bytes()))
         except PkiError as exc:
             logger.warning(
                 "file %s in the CRL folder is not a CRL: %s", path, exc.message
             )
-            issuer_der = None
-        self._mirror[path] = _MirrorFile(stat.st_mtime_ns, stat.st_size, issuer_der)
-        return issuer_der
+        else:
+            record = _MirrorFile(
+                stat.st_mtime_ns, stat.st_size, header.issuer_der, header.is_delta
+            )
+        self._mirror[path] = record
+        return record
 
     def _build(self, data: bytes, *, issuer: Certificate, at: datetime) -> crl.CrlIndex:
         """Check and index a CRL, or reuse the index of the same bytes.

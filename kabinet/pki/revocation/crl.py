@@ -331,15 +331,31 @@ def revocation_status(
     return base.lookup(serial)
 
 
-def read_issuer(der: bytes) -> bytes:
-    """The issuer Name DER of a CRL, without indexing or trusting it.
+@dataclass(frozen=True)
+class CrlHeader:
+    """Who says they issued a CRL, and whether it claims to be a delta."""
+
+    issuer_der: bytes
+    is_delta: bool
+
+
+def read_header(der: bytes) -> CrlHeader:
+    """The issuer Name DER of a CRL and whether it is a delta CRL, without
+    indexing or trusting it.
 
     Used to match CRL files in an offline mirror to issuing CAs before
     the (more expensive) signature check.
     """
     if len(der) > MAX_CRL_BYTES:
         raise InputTooLarge(f"CRL of {len(der)} bytes exceeds {MAX_CRL_BYTES}")
-    return _parse(bytes(der)).issuer_der
+    parts = _parse(bytes(der))
+    is_delta = any(e.oid == _OID_DELTA_CRL_INDICATOR for e in parts.extensions)
+    return CrlHeader(issuer_der=parts.issuer_der, is_delta=is_delta)
+
+
+def read_issuer(der: bytes) -> bytes:
+    """The issuer Name DER of a CRL, without indexing or trusting it."""
+    return read_header(der).issuer_der
 
 
 def _parse(der: bytes) -> _CrlParts:

@@ -655,6 +655,91 @@ def test_mirror_folder_picks_up_a_replaced_file(tmp_path: Path) -> None:
         )
 
 
+def _base_and_stale_delta(ca: Issued, leaf: Issued) -> tuple[bytes, bytes]:
+    """A current complete CRL, and a delta that lists ``leaf`` as revoked
+    but whose nextUpdate passed a day ago (a mirror no longer refreshed)."""
+    base = make_crl(
+        ca, number=10, this_update=NOW - 30 * DAY, next_update=NOW + 150 * DAY
+    )
+    delta = make_crl(
+        ca,
+        number=4,
+        base_number=10,
+        this_update=NOW - 3 * DAY,
+        next_update=NOW - DAY,
+        revoked=((leaf.certificate.serial, NOW - 2 * DAY, None),),
+    )
+    return base, delta
+
+
+def test_mirror_with_a_stale_delta_is_unknown_not_the_base_alone(
+    tmp_path: Path,
+) -> None:
+    ca, leaf = hierarchy(delta_url=DELTA_URL)
+    base, delta = _base_and_stale_delta(ca, leaf)
+    (tmp_path / "ca.crl").write_bytes(base)
+    (tmp_path / "ca_d.crl").write_bytes(delta)
+
+    with pytest.raises(RevocationUnknown) as caught:
+        checker(FakeFetcher(), policy=RevocationPolicy.CRL, crl_dir=tmp_path).check(
+            leaf.certificate, ca.certificate, at=NOW
+        )
+
+    assert type(caught.value) is RevocationUnknown
+    assert "delta" in caught.value.message
+
+
+def test_mirror_with_a_delta_for_a_newer_base_is_unknown(tmp_path: Path) -> None:
+    ca, leaf = hierarchy(delta_url=DELTA_URL)
+    (tmp_path / "ca.crl").write_bytes(make_crl(ca, number=10, this_update=NOW - DAY))
+    (tmp_path / "ca_d.crl").write_bytes(
+        make_crl(
+            ca,
+            number=5,
+            base_number=11,
+            this_update=NOW - DAY / 2,
+            revoked=((leaf.certificate.serial, NOW - DAY, None),),
+        )
+    )
+
+    with pytest.raises(RevocationUnknown) as caught:
+        checker(FakeFetcher(), policy=RevocationPolicy.CRL, crl_dir=tmp_path).check(
+            leaf.certificate, ca.certificate, at=NOW
+        )
+
+    assert "delta" in caught.value.message
+
+
+def test_added_delta_gone_stale_is_unknown_not_the_base_alone() -> None:
+    ca, leaf = hierarchy(delta_url=DELTA_URL)
+    base, delta = _base_and_stale_delta(ca, leaf)
+    revocation = checker(
+        FakeFetcher(), policy=RevocationPolicy.CRL, good_cache_seconds=0
+    )
+    added_at = NOW - 2 * DAY
+    revocation.add_crl(base, issuer=ca.certificate, at=added_at)
+    revocation.add_crl(delta, issuer=ca.certificate, at=added_at)
+    with pytest.raises(CertificateRevoked):
+        revocation.check(leaf.certificate, ca.certificate, at=added_at)
+
+    with pytest.raises(RevocationUnknown) as caught:
+        revocation.check(leaf.certificate, ca.certificate, at=NOW)
+
+    assert "delta" in caught.value.message
+
+
+def test_mirror_with_only_complete_crls_is_used_as_it_is(tmp_path: Path) -> None:
+    ca, leaf = hierarchy(delta_url=DELTA_URL)
+    (tmp_path / "ca.crl").write_bytes(make_crl(ca, number=10))
+
+    assert (
+        checker(FakeFetcher(), policy=RevocationPolicy.CRL, crl_dir=tmp_path).check(
+            leaf.certificate, ca.certificate, at=NOW
+        )
+        == "crl"
+    )
+
+
 # ------------------------------------------------------ real NCA material
 
 
