@@ -22,7 +22,6 @@ from kabinet.login.challenge import (
     require_statement_matches,
 )
 from kabinet.login.verification import get_verifier
-from kabinet.pki import cms
 from kabinet.pki.errors import PkiError
 from kabinet.pki.verifier import VerifiedSignature
 
@@ -65,8 +64,11 @@ def verify_eds_login(
 
     try:
         verified = get_verifier().verify_cms(signature, at=at)
-    except PkiError:
-        _note_claimed_signer(signature, trail)
+    except PkiError as error:
+        if error.signer is not None:
+            # The signature on the container checked out; a later check
+            # refused its certificate. Named in the audit log, unverified.
+            trail.saw_certificate(error.signer, verified=False)
         raise
     trail.saw_certificate(verified.signer, verified=False)
 
@@ -78,17 +80,3 @@ def verify_eds_login(
     trail.saw_certificate(verified.signer, verified=True)
 
     return Role(challenge.role), verified
-
-
-def _note_claimed_signer(signature: bytes, trail: AttemptTrail) -> None:
-    """Record who a refused signature claims to come from, marked unverified.
-
-    Only the container's own cryptography is checked here, so the audit log
-    names the certificate of an expired, revoked or forged key, never one
-    that did not make the signature.
-    """
-    try:
-        claimed = cms.verify_cms(signature)
-    except PkiError:
-        return
-    trail.saw_certificate(claimed.signer, verified=False)

@@ -7,15 +7,27 @@ Messages never carry secrets (passwords, private keys, whole tokens).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kabinet.pki.certificate import Certificate
+
 
 class PkiError(Exception):
-    """Base of every failure raised by ``kabinet.pki``."""
+    """Base of every failure raised by ``kabinet.pki``.
+
+    ``signer`` is the certificate whose signature on the container checked
+    out when a later check (path, key usage, revocation) refused it; the
+    verifier sets it so that an audit log can name who a refused signature
+    comes from without verifying it again. It is None otherwise.
+    """
 
     code: str = "pki_error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.signer: Certificate | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"

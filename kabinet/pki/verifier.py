@@ -287,11 +287,14 @@ def _step(name: str, certificate: Certificate | None = None) -> Iterator[None]:
     """Log one step of a verification: DEBUG when it passes, WARNING when not.
 
     The warning names the step, the error code and the certificate it
-    concerns; never the signed content or the signature bytes.
+    concerns; never the signed content or the signature bytes. A failure
+    after the container step carries that certificate as ``signer``.
     """
     try:
         yield
     except PkiError as error:
+        if certificate is not None and error.signer is None:
+            error.signer = certificate
         if certificate is None:
             logger.warning(
                 "Verification failed at %s: %s (%s)", name, error.code, error.message

@@ -407,3 +407,28 @@ def test_refused_container_is_logged_without_signature_bytes(
     assert "cms container" in warnings[0] and "signature_invalid" in warnings[0]
     everything = " ".join(r.getMessage() for r in caplog.records)
     assert bytes(signed[-16:]).hex() not in everything
+
+
+def test_refused_certificate_is_named_on_the_error_as_signer(
+    test_pki: TestPki, pki_now: datetime
+) -> None:
+    signed = _sign(test_pki, "gost_individual_revoked", pki_now)
+
+    with pytest.raises(CertificateRevoked) as caught:
+        _verifier(test_pki).verify_cms(signed, at=pki_now)
+
+    revoked = test_pki.keys["gost_individual_revoked"].certificate
+    assert caught.value.signer == revoked
+
+
+def test_refused_container_names_no_signer(
+    test_pki: TestPki, pki_now: datetime
+) -> None:
+    signed = bytearray(_sign(test_pki, "gost_individual", pki_now))
+    signed[-10] ^= 0x01  # inside the signature value at the end
+
+    with pytest.raises(SignatureInvalid) as caught:
+        _verifier(test_pki).verify_cms(bytes(signed), at=pki_now)
+
+    assert caught.value.code == "signature_invalid"
+    assert caught.value.signer is None

@@ -109,8 +109,11 @@ def _decide(
 
     try:
         verified = get_verifier().verify_xml(signed_xml, at=at)
-    except PkiError:
-        _note_claimed_signer(signed_xml, trail)
+    except PkiError as error:
+        if error.signer is not None:
+            # The signature on the container checked out; a later check
+            # refused its certificate. Named in the audit log, unverified.
+            trail.saw_certificate(error.signer, verified=False)
         raise
     trail.saw_certificate(verified.signer, verified=False)
 
@@ -210,17 +213,3 @@ def require_document_matches(content: bytes, *, expected_document: str) -> None:
         raise ContentMismatch(
             f"signed document ({len(content)} bytes) is not the issued login document"
         )
-
-
-def _note_claimed_signer(signed_xml: bytes, trail: AttemptTrail) -> None:
-    """Record who a refused signature claims to come from, marked unverified.
-
-    Only the signature's own cryptography is checked here, so the audit log
-    names the certificate of an expired, revoked or forged key, never one
-    that did not make the signature.
-    """
-    try:
-        claimed = xmldsig.verify_xml(signed_xml)
-    except PkiError:
-        return
-    trail.saw_certificate(claimed.signer, verified=False)
