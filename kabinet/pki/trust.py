@@ -72,28 +72,36 @@ TRUST_SETS: Mapping[str, tuple[PinnedCertificate, ...]] = MappingProxyType(
             PinnedCertificate(
                 name="root_gost_2022",
                 url="https://pki.gov.kz/cert/root_gost_2022.cer",
-                sha256="af77725f8328bb24f89d81da3acdf7cee4324248538b7ba2cd2a860517fb9dca",
+                sha256=(
+                    "af77725f8328bb24f89d81da3acdf7cee4324248538b7ba2cd2a860517fb9dca"
+                ),
                 is_root=True,
                 mirrors=("http://root.gov.kz/cert/root_gost2015_2022.cer",),
             ),
             PinnedCertificate(
                 name="nca_gost_2022",
                 url="https://pki.gov.kz/cert/nca_gost_2022.cer",
-                sha256="32c7d233a42703a327f3025543a05b930e3f39a786c68dfa196baa86d5618524",
+                sha256=(
+                    "32c7d233a42703a327f3025543a05b930e3f39a786c68dfa196baa86d5618524"
+                ),
                 is_root=False,
                 mirrors=("http://pki.gov.kz/cert/nca_gost_2022.cer",),
             ),
             PinnedCertificate(
                 name="root_rsa_2020",
                 url="https://pki.gov.kz/cert/root_rsa_2020.cer",
-                sha256="9ba06354b626641715182e4d07c9dbaa1777720fa795d03174ffc68876535dcd",
+                sha256=(
+                    "9ba06354b626641715182e4d07c9dbaa1777720fa795d03174ffc68876535dcd"
+                ),
                 is_root=True,
                 mirrors=("http://root.gov.kz/cert/root_rsa_2020.cer",),
             ),
             PinnedCertificate(
                 name="nca_rsa_2022",
                 url="https://pki.gov.kz/cert/nca_rsa_2022.cer",
-                sha256="84fb799a66140950818c056a5d9730acc2a7622cdd4ef0d47113b132fb892905",
+                sha256=(
+                    "84fb799a66140950818c056a5d9730acc2a7622cdd4ef0d47113b132fb892905"
+                ),
                 is_root=False,
                 mirrors=("http://pki.gov.kz/cert/nca_rsa_2022.cer",),
             ),
@@ -102,20 +110,26 @@ TRUST_SETS: Mapping[str, tuple[PinnedCertificate, ...]] = MappingProxyType(
             PinnedCertificate(
                 name="root_test_gost_2022",
                 url="http://root.gov.kz/cert/root_test_gost_2022.cer",
-                sha256="b995e79e7c07429f8f79e185451e5599ce342ac720000f01b3854fdfa03031a6",
+                sha256=(
+                    "b995e79e7c07429f8f79e185451e5599ce342ac720000f01b3854fdfa03031a6"
+                ),
                 is_root=True,
                 mirrors=("http://test.pki.gov.kz/cert/root_test_gost_2022.cer",),
             ),
             PinnedCertificate(
                 name="nca_gost2022_test",
                 url="http://test.pki.gov.kz/cert/nca_gost2022_test.cer",
-                sha256="beeffc0bdb77cd798c35983eb0715f6ef0051cccb71d7cd05505e8a4fb2c6f4d",
+                sha256=(
+                    "beeffc0bdb77cd798c35983eb0715f6ef0051cccb71d7cd05505e8a4fb2c6f4d"
+                ),
                 is_root=False,
             ),
             PinnedCertificate(
                 name="root_rsa_test_2020",
                 url="http://test.pki.gov.kz/cert/root_rsa_test.cer",
-                sha256="1778a7639bcbf3333e7a83461d1e126bff46a0f74b73d3345356540dad138b11",
+                sha256=(
+                    "1778a7639bcbf3333e7a83461d1e126bff46a0f74b73d3345356540dad138b11"
+                ),
                 is_root=True,
                 # The caIssuers URL exactly as "ҰҚО 3.0 (RSA TEST)" names it.
                 mirrors=("http://test.pki.gov.kz/crl/root_rsa_test.cer",),
@@ -123,7 +137,9 @@ TRUST_SETS: Mapping[str, tuple[PinnedCertificate, ...]] = MappingProxyType(
             PinnedCertificate(
                 name="nca_rsa_test_2023",
                 url="http://test.pki.gov.kz/cert/nca_rsa_test.cer",
-                sha256="5b92d85a88fdeee7ccdb06771d82fa1faae3de87839edb368ea1ac07fca04f2a",
+                sha256=(
+                    "5b92d85a88fdeee7ccdb06771d82fa1faae3de87839edb368ea1ac07fca04f2a"
+                ),
                 is_root=False,
             ),
         ),
