@@ -89,7 +89,8 @@ def test_certificate_of_wrong_kind_for_role_shows_the_refusal(
     assert result.outcome is Outcome.REFUSED
     assert result.status == 403
     message = page.locator(
-        "[data-testid='qr-message'][data-state='rejected'][data-code='role_not_allowed']"
+        "[data-testid='qr-message'][data-state='rejected']"
+        "[data-code='role_not_allowed']"
     )
     message.wait_for(state="visible")
     assert ru("role_not_allowed") in message.inner_text()

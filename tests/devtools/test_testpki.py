@@ -492,7 +492,7 @@ def test_crl_parses_with_cryptography_with_delta_indicator(test_pki: TestPki) ->
     indicator = delta.extensions.get_extension_for_class(crypto_x509.DeltaCRLIndicator)
     assert indicator.critical
     assert indicator.value.crl_number == number.crl_number
-    assert full.is_signature_valid(authority.intermediate.public_key)  # type: ignore[arg-type]
+    assert full.is_signature_valid(authority.intermediate.public_key)
     assert len(full) == 2
 
 
@@ -507,9 +507,7 @@ def test_pkcs12_loads_back_with_the_password(test_pki: TestPki, name: str) -> No
         assert public == store.certificate.public_key
     else:
         assert isinstance(store.certificate.public_key, rsa.RSAPublicKey)
-        assert (
-            public.public_numbers() == store.certificate.public_key.public_numbers()  # type: ignore[union-attr]
-        )
+        assert public.public_numbers() == store.certificate.public_key.public_numbers()
 
 
 @pytest.mark.parametrize("name", ["rsa_individual_auth", "rsa_legal_first_head"])

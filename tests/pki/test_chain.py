@@ -234,7 +234,7 @@ def test_self_signed_leaf_named_like_the_nca_ca_fails_on_the_signature() -> None
 
 def generated_hierarchy(**ca_options: object) -> tuple[TrustStore, Certificate]:
     root = make_ca("ROOT", key_label="root")
-    ca = make_ca("CA", key_label="ca", issuer=root, **ca_options)  # type: ignore[arg-type]
+    ca = make_ca("CA", key_label="ca", issuer=root, **ca_options)
     leaf = make_leaf("LEAF", issuer=ca)
     store = TrustStore.from_certificates([root.certificate], [ca.certificate])
     return store, leaf.certificate

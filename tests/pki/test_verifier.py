@@ -216,7 +216,7 @@ def test_revocation_is_asked_about_the_signer_against_its_issuer(
     chain = _verifier(test_pki).check_certificate(signer, at=pki_now)
     recording = _RecordingChecker()
 
-    source = check_revocation(chain, checker=recording, at=pki_now)  # type: ignore[arg-type]
+    source = check_revocation(chain, checker=recording, at=pki_now)
 
     assert source == "ocsp"
     assert recording.asked == [(chain[0], chain[1])]
@@ -226,7 +226,7 @@ def test_trust_anchor_alone_has_no_issuer_to_ask(test_pki: TestPki) -> None:
     root = _trust(test_pki).roots[0]
 
     with pytest.raises(ChainInvalid) as caught:
-        check_revocation((root,), checker=_RecordingChecker(), at=datetime.now(UTC))  # type: ignore[arg-type]
+        check_revocation((root,), checker=_RecordingChecker(), at=datetime.now(UTC))
 
     assert caught.value.code == "chain_invalid"
 

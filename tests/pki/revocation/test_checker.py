@@ -98,7 +98,7 @@ def hierarchy(**leaf_options: object) -> tuple[Issued, Issued]:
 
 
 def checker(fetcher: FakeFetcher, **settings: object) -> RevocationChecker:
-    return RevocationChecker(RevocationSettings(**settings), fetcher=fetcher)  # type: ignore[arg-type]
+    return RevocationChecker(RevocationSettings(**settings), fetcher=fetcher)
 
 
 # ---------------------------------------------------------------- policy

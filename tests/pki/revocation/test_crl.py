@@ -238,7 +238,7 @@ def test_naive_time_is_refused() -> None:
 
 def generated_ca(**options: object) -> Issued:
     root = make_ca("ROOT", key_label="root")
-    return make_ca("CA", key_label="ca", issuer=root, **options)  # type: ignore[arg-type]
+    return make_ca("CA", key_label="ca", issuer=root, **options)
 
 
 def test_lookup_agrees_with_a_set_for_many_serials() -> None:
