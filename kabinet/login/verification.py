@@ -13,7 +13,9 @@ import threading
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
+from kabinet.pki.errors import PkiError
 from kabinet.pki.revocation.checker import RevocationChecker, RevocationSettings
 from kabinet.pki.revocation.fetchers import HttpFetcher
 from kabinet.pki.revocation.policy import RevocationPolicy
@@ -100,3 +102,21 @@ def reset_verifier() -> None:
     global _verifier
     with _lock:
         _verifier = None
+
+
+def require_verifier_loads() -> None:
+    """Build the process's verifier now, failing with the setting's name.
+
+    A serving process calls this when it starts (kabinet.wsgi), so a trust
+    set that was never installed or a CRL folder that is gone stops the
+    start instead of refusing every login later.
+
+    Raises:
+        ImproperlyConfigured: the trust or revocation settings do not load.
+    """
+    try:
+        get_verifier()
+    except (OSError, ValueError, PkiError) as error:
+        raise ImproperlyConfigured(
+            f"KABINET_TRUST / KABINET_REVOCATION settings do not load: {error}"
+        ) from error

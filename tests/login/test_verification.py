@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
 from pytest_django import Settings
 
-from kabinet.login.verification import revocation_settings
+from kabinet.devtools.testpki import TestPki
+from kabinet.login.verification import require_verifier_loads, revocation_settings
 from kabinet.pki.revocation.policy import RevocationPolicy
 
 
@@ -30,3 +33,23 @@ def test_revocation_settings_carry_every_kabinet_value(
     assert result.clock_skew_seconds == 30
     assert result.crl_refresh_seconds == 600
     assert result.network_budget_seconds == 7.0
+
+
+def test_trust_set_never_installed_stops_the_start_naming_the_setting(
+    settings: Settings, tmp_path: Path
+) -> None:
+    settings.KABINET_TRUST = "production"
+    settings.KABINET_TRUST_HOME = str(tmp_path)
+
+    with pytest.raises(ImproperlyConfigured, match="KABINET_TRUST"):
+        require_verifier_loads()
+
+
+def test_usable_trust_lets_the_start_go_on(
+    settings: Settings, test_pki: TestPki
+) -> None:
+    settings.KABINET_TRUST = str(test_pki.trust_dir)
+    settings.KABINET_REVOCATION = "crl"
+    settings.KABINET_CRL_DIR = str(test_pki.crl_dir)
+
+    require_verifier_loads()
