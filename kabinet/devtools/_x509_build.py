@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kabinet.pki import oids
 from kabinet.pki._time import require_aware
+from kabinet.pki.asn1 import GostKeyParameters, KeyStorages, RawExtensions
 from kabinet.pki.gost import GostPrivateKey, GostPublicKey
 from kabinet.pki.signature import PrivateKey, PublicKey, sign
 
@@ -82,13 +83,6 @@ class _AlgorithmIdentifier(core.Sequence):  # type: ignore[misc]
     ]
 
 
-class _GostKeyParameters(core.Sequence):  # type: ignore[misc]
-    _fields: ClassVar[list[tuple[Any, ...]]] = [
-        ("public_key_param_set", core.ObjectIdentifier),
-        ("digest_param_set", core.ObjectIdentifier),
-    ]
-
-
 class _SubjectPublicKeyInfo(core.Sequence):  # type: ignore[misc]
     """SubjectPublicKeyInfo that never looks inside the algorithm."""
 
@@ -96,26 +90,6 @@ class _SubjectPublicKeyInfo(core.Sequence):  # type: ignore[misc]
         ("algorithm", core.Any),
         ("public_key", core.OctetBitString),
     ]
-
-
-class _RawExtension(core.Sequence):  # type: ignore[misc]
-    """Extension whose extnValue is kept byte for byte, whatever its OID."""
-
-    _fields: ClassVar[list[tuple[Any, ...]]] = [
-        ("extn_id", core.ObjectIdentifier),
-        ("critical", core.Boolean, {"default": False}),
-        ("extn_value", core.OctetString),
-    ]
-
-
-class _RawExtensions(core.SequenceOf):  # type: ignore[misc]
-    _child_spec = _RawExtension
-
-
-class _KeyStorages(core.SequenceOf):  # type: ignore[misc]
-    """NCA key storage extension 1.2.398.3.3.5 (nca-pki.md 2.4)."""
-
-    _child_spec = core.ObjectIdentifier
 
 
 # Each attribute in the string type NCA uses (nca-pki.md 2.1; RFC 5280
@@ -171,7 +145,7 @@ def spki_der(public_key: PublicKey) -> bytes:
             key_oid, digest_oid = oids.GOST2015_512_KEY, oids.STREEBOG_512
         else:
             key_oid, digest_oid = oids.GOST2015_256_KEY, oids.STREEBOG_256
-        parameters = _GostKeyParameters(
+        parameters = GostKeyParameters(
             {
                 "public_key_param_set": public_key.curve.oid,
                 "digest_param_set": digest_oid,
@@ -241,7 +215,7 @@ def raw_extensions(extensions: Iterable[Extension]) -> bytes:
     """DER of Extensions with each extnValue exactly as given; asn1crypto
     would otherwise insist on parsing values of the OIDs it knows."""
     return bytes(
-        _RawExtensions(
+        RawExtensions(
             [
                 {"extn_id": e.oid, "critical": e.critical, "extn_value": e.value}
                 for e in extensions
@@ -385,7 +359,7 @@ def authority_key_identifier(
 def key_storages(storages: Sequence[str]) -> Extension:
     """NCA's "key storage" extension, 1.2.398.3.3.5 (nca-pki.md 2.4)."""
     return Extension(
-        oids.KEY_STORAGE_EXTENSION, False, _KeyStorages(list(storages)).dump()
+        oids.KEY_STORAGE_EXTENSION, False, KeyStorages(list(storages)).dump()
     )
 
 

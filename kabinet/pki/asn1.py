@@ -79,6 +79,21 @@ class KeyStorages(core.SequenceOf):  # type: ignore[misc]
     _child_spec = core.ObjectIdentifier
 
 
+class RawExtension(core.Sequence):  # type: ignore[misc]
+    """Extension (RFC 5280 4.1) whose extnValue is kept byte for byte: no
+    per-OID parsing, so an odd value of one extension cannot stop the rest."""
+
+    _fields: ClassVar[list[tuple[Any, ...]]] = [
+        ("extn_id", core.ObjectIdentifier),
+        ("critical", core.Boolean, {"default": False}),
+        ("extn_value", core.OctetString),
+    ]
+
+
+class RawExtensions(core.SequenceOf):  # type: ignore[misc]
+    _child_spec = RawExtension
+
+
 _SpecCallback = Callable[[Any], Any]
 _registered = False
 

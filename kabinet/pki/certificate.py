@@ -29,7 +29,6 @@ from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
-from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
@@ -37,6 +36,8 @@ from kabinet.pki import oids
 from kabinet.pki.asn1 import (
     MAX_CERTIFICATE_BYTES,
     KeyStorages,
+    RawExtension,
+    RawExtensions,
     decode_armor,
     parse_der,
 )
@@ -399,35 +400,23 @@ def _with_nocheck_repaired(der: bytes) -> bytes | None:
     tbs = raw["tbs_certificate"]
     # Read the extensions without asn1crypto's per-OID value parsing, which
     # is what fails on the empty value.
-    extensions = _RawExtensions.load(tbs["extensions"].dump(), explicit=3)
+    extensions = RawExtensions.load(tbs["extensions"].dump(), explicit=3)
     mended = []
     repaired = False
     for extension in extensions:
         oid = extension["extn_id"].dotted
         empty = extension["extn_value"].native == b""
         if oid == oids.OCSP_NO_CHECK and empty and not extension["critical"].native:
-            extension = _RawExtension(
+            extension = RawExtension(
                 {"extn_id": oid, "critical": False, "extn_value": b"\x05\x00"}
             )
             repaired = True
         mended.append(extension)
     if not repaired:
         return None
-    tbs["extensions"] = asn1_x509.Extensions.load(_RawExtensions(mended).dump())
+    tbs["extensions"] = asn1_x509.Extensions.load(RawExtensions(mended).dump())
     repaired_der: bytes = raw.dump(force=True)
     return repaired_der
-
-
-class _RawExtension(core.Sequence):  # type: ignore[misc]
-    _fields = [  # noqa: RUF012 (asn1crypto's declaration style)
-        ("extn_id", core.ObjectIdentifier),
-        ("critical", core.Boolean, {"default": False}),
-        ("extn_value", core.OctetString),
-    ]
-
-
-class _RawExtensions(core.SequenceOf):  # type: ignore[misc]
-    _child_spec = _RawExtension
 
 
 def _extension(extensions: x509.Extensions, kind: type[Any]) -> Any:
