@@ -47,7 +47,7 @@ SESSION_BINDING_KEY = "kabinet.login.binding"
 # Used and expired challenges are kept this long for investigations, then
 # deleted by the next issuance.
 RETENTION = timedelta(days=1)
-_ID_ALPHABET = frozenset(
+BASE64URL_ALPHABET = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 )
 
@@ -82,7 +82,7 @@ def session_binding(session: SessionBase) -> str:
     if not isinstance(secret, str):
         secret = secrets.token_urlsafe(32)
         session[SESSION_BINDING_KEY] = secret
-    return _hash(secret)
+    return secret_hash(secret)
 
 
 def forget_session_binding(session: SessionBase) -> None:
@@ -90,8 +90,9 @@ def forget_session_binding(session: SessionBase) -> None:
     session.pop(SESSION_BINDING_KEY, None)
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+def secret_hash(secret: str) -> str:
+    """What is stored of a secret: its SHA-256, in hex."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def issue_challenge(
@@ -158,7 +159,7 @@ def consume_challenge(
 
 
 def _looks_like_id(value: str) -> bool:
-    return 0 < len(value) <= 32 and set(value) <= _ID_ALPHABET
+    return 0 < len(value) <= 32 and set(value) <= BASE64URL_ALPHABET
 
 
 def require_same_session(challenge: Challenge, *, session: SessionBase) -> None:
@@ -170,7 +171,7 @@ def require_same_session(challenge: Challenge, *, session: SessionBase) -> None:
     secret = session.get(SESSION_BINDING_KEY)
     if not isinstance(secret, str):
         raise ChallengeForeignSession("the session never asked for a challenge")
-    if not hmac.compare_digest(_hash(secret), challenge.binding_hash):
+    if not hmac.compare_digest(secret_hash(secret), challenge.binding_hash):
         raise ChallengeForeignSession("the challenge was issued to another session")
 
 

@@ -36,7 +36,7 @@ from datetime import datetime
 
 from asn1crypto import algos, cms, core, x509
 
-from kabinet.pki import oids
+from kabinet.pki import _der, oids
 from kabinet.pki._time import require_aware
 from kabinet.pki.asn1 import MAX_SIGNED_DOCUMENT_BYTES, decode_armor
 from kabinet.pki.certificate import Certificate
@@ -392,7 +392,7 @@ def _read_signed_attributes(value: core.Asn1Value) -> _SignedAttributes | None:
     # here are the ones other verifiers re-encode, and no BER variant of the
     # same attributes can verify differently.
     contents: bytes = value.contents
-    der = b"\x31" + _der_length(len(contents)) + contents
+    der = b"\x31" + _der.encode_length(len(contents)) + contents
     if cms.CMSAttributes.load(der).dump(force=True) != der:
         raise InputMalformed(
             "signed attributes are not DER-encoded (RFC 5652 5.4 signs their "
@@ -411,14 +411,6 @@ def _present(value: core.Asn1Value) -> list[core.Asn1Value]:
     if isinstance(value, core.Void):
         return []
     return list(value)
-
-
-def _der_length(length: int) -> bytes:
-    """DER length octets (X.690 8.1.3)."""
-    if length < 0x80:
-        return bytes([length])
-    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
 
 
 def _resolve_content(

@@ -15,7 +15,6 @@ States seen by the page (:class:`PublicState`)::
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -27,7 +26,11 @@ from django.contrib.sessions.backends.base import SessionBase
 
 from kabinet.accounts.models import Person
 from kabinet.accounts.roles import LoginMethod, Role
-from kabinet.login.challenge import issue_challenge
+from kabinet.login.challenge import (
+    BASE64URL_ALPHABET,
+    issue_challenge,
+    secret_hash,
+)
 from kabinet.login.errors import ChallengeExpired, ChallengeNotFound, ChallengeUsed
 from kabinet.login.models import Challenge
 from kabinet.login.qr.errors import QrTokenInvalid, QrTokenMissing
@@ -45,9 +48,6 @@ ID_BYTES = 32
 TOKEN_BYTES = 32
 # base64url of 32 bytes without padding.
 _ID_LENGTH = 43
-_ID_ALPHABET = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-)
 _MAX_TOKEN_LENGTH = 256
 _NO_TOKEN_HASH = "0" * 64
 
@@ -82,10 +82,6 @@ class IssuedQrLogin:
         return f"IssuedQrLogin(expires_at={self.expires_at!r})"
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def issue_qr_login(
     session: SessionBase, *, role: Role, client_ip: str | None, at: datetime
 ) -> IssuedQrLogin:
@@ -100,7 +96,7 @@ def issue_qr_login(
     )
     public_id = secrets.token_urlsafe(ID_BYTES)
     QrLogin.objects.create(
-        id_hash=_hash(public_id),
+        id_hash=secret_hash(public_id),
         challenge_id=issued.id,
         document_xml=login_document(issued.data),
     )
@@ -120,10 +116,12 @@ def find_qr_login(public_id: str) -> QrLogin:
         ChallengeNotFound: the id is not of the issued form or unknown (or
             its rows were cleaned away).
     """
-    if len(public_id) != _ID_LENGTH or not set(public_id) <= _ID_ALPHABET:
+    if len(public_id) != _ID_LENGTH or not set(public_id) <= BASE64URL_ALPHABET:
         raise ChallengeNotFound("QR id is not of the issued form")
     login = (
-        QrLogin.objects.select_related("challenge").filter(pk=_hash(public_id)).first()
+        QrLogin.objects.select_related("challenge")
+        .filter(pk=secret_hash(public_id))
+        .first()
     )
     if login is None:
         raise ChallengeNotFound("no QR code has this id")
@@ -140,7 +138,7 @@ def hand_out_token(login: QrLogin, *, at: datetime) -> str:
     """
     at = require_aware(at)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    token_hash = _hash(token)
+    token_hash = secret_hash(token)
     updated = QrLogin.objects.filter(
         pk=login.pk,
         state__in=(QrState.WAITING, QrState.SCANNED),
@@ -188,7 +186,7 @@ def require_bearer_token(login: QrLogin, *, authorization: str | None) -> None:
     # Compared in constant time, against a value no token hashes to when
     # none was handed out, so every refusal does the same work.
     expected = login.token_hash or _NO_TOKEN_HASH
-    if not hmac.compare_digest(_hash(presented), expected):
+    if not hmac.compare_digest(secret_hash(presented), expected):
         raise QrTokenInvalid("the Bearer token is not the one API 1 handed out")
 
 
