@@ -39,6 +39,16 @@ class AttemptTrail:
         self.certificate = certificate
         self.certificate_verified = verified
 
+    def saw_refused_signer(self, error: PkiError) -> None:
+        """Note the certificate a refused signature came from, if known.
+
+        The verifier names it on the error when the container's signature
+        checked out and a later check (path, key usage, revocation) refused
+        the certificate; it is recorded as unverified.
+        """
+        if error.signer is not None:
+            self.saw_certificate(error.signer, verified=False)
+
     def succeeded(self) -> LoginAttempt:
         """Write the row of a successful attempt."""
         logger.info(

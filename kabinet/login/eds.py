@@ -65,10 +65,7 @@ def verify_eds_login(
     try:
         verified = get_verifier().verify_cms(signature, at=at)
     except PkiError as error:
-        if error.signer is not None:
-            # The signature on the container checked out; a later check
-            # refused its certificate. Named in the audit log, unverified.
-            trail.saw_certificate(error.signer, verified=False)
+        trail.saw_refused_signer(error)
         raise
     trail.saw_certificate(verified.signer, verified=False)
 

@@ -110,10 +110,7 @@ def _decide(
     try:
         verified = get_verifier().verify_xml(signed_xml, at=at)
     except PkiError as error:
-        if error.signer is not None:
-            # The signature on the container checked out; a later check
-            # refused its certificate. Named in the audit log, unverified.
-            trail.saw_certificate(error.signer, verified=False)
+        trail.saw_refused_signer(error)
         raise
     trail.saw_certificate(verified.signer, verified=False)
 
