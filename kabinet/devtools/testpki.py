@@ -80,7 +80,6 @@ _MANAGED_DIRS: Final = ("trust", "cert", "crl", "ocsp", "keys", "forged")
 
 # Root CA certificate policy of NCA's roots (nca-pki.md 2.2); the issuing
 # CAs carry the NCA policy 1.2.398.3.3.2 like NCA's GOST TEST 2022 CA.
-_POLICY_ROOT: Final = "1.2.398.3.1.2"
 
 # Key usage of today's single GOST key (nca-pki.md 2.2).
 _SIGNING_KEY_USAGE: Final = ("digital_signature", "non_repudiation", "key_agreement")
@@ -630,7 +629,7 @@ def _issue_root(label: str, key: PrivateKey, *, now: datetime, urls: _Urls) -> _
             build.authority_key_identifier(
                 key_id, issuer_name=name, issuer_serial=serial
             ),
-            build.certificate_policies([_POLICY_ROOT], cps_url=urls.cps),
+            build.certificate_policies([oids.POLICY_NCA_ROOT], cps_url=urls.cps),
         ],
         signing_key=key,
     )

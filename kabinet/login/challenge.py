@@ -85,11 +85,6 @@ def session_binding(session: SessionBase) -> str:
     return secret_hash(secret)
 
 
-def forget_session_binding(session: SessionBase) -> None:
-    """Drop the session's secret, so that a new login binds to a new one."""
-    session.pop(SESSION_BINDING_KEY, None)
-
-
 def secret_hash(secret: str) -> str:
     """What is stored of a secret: its SHA-256, in hex."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kabinet.pki import _gost_arithmetic
+from kabinet.pki import _gost_arithmetic, oids
 from kabinet.pki._gost_arithmetic import Arithmetic, CurveMath
 from kabinet.pki.errors import AlgorithmUnsupported, InputMalformed
 from kabinet.pki.streebog import streebog256, streebog512
@@ -66,7 +66,7 @@ class Curve:
 # NCA's 512-bit parameter set A is this curve (nca-pki.md 1.2).
 CURVE_512_A = Curve(
     name="tc26-gost-3410-12-512-paramSetA",
-    oid="1.2.398.3.10.1.1.2.2.1",
+    oid=oids.GOST2015_512_PARAM_SET_A,
     p=int(
         "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
         "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc7",
@@ -100,7 +100,7 @@ CURVE_512_A = Curve(
 # in its Weierstrass form; NCA's 256-bit parameter set A per nca-pki.md 1.2.
 CURVE_256_A = Curve(
     name="tc26-gost-3410-2012-256-paramSetA",
-    oid="1.2.398.3.10.1.1.2.1.1",
+    oid=oids.GOST2015_256_PARAM_SET_A,
     p=int("fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd97", 16),
     a=int("c2173f1513981673af4892c23035a27ce25e2013bf95aa33b22c656f277e7335", 16),
     b=int("295f9bae7428ed9ccc20e7c359a9d41a22fccd9108e17bf7ba9337a6f8ae9513", 16),

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 
-from kabinet.pki import _der
+from kabinet.pki import _der, oids
 from kabinet.pki._time import require_aware
 from kabinet.pki.asn1 import MAX_CRL_BYTES
 from kabinet.pki.certificate import Certificate
@@ -40,31 +40,21 @@ from kabinet.pki.signature import load_public_key, verify_signature
 
 logger = logging.getLogger(__name__)
 
-_OID_CRL_NUMBER = "2.5.29.20"
-_OID_DELTA_CRL_INDICATOR = "2.5.29.27"
-_OID_ISSUING_DISTRIBUTION_POINT = "2.5.29.28"
-_OID_AUTHORITY_KEY_IDENTIFIER = "2.5.29.35"
-_OID_FRESHEST_CRL = "2.5.29.46"
-_OID_EXPIRED_CERTS_ON_CRL = "2.5.29.60"
-_OID_REASON_CODE = "2.5.29.21"
-_OID_HOLD_INSTRUCTION = "2.5.29.23"
-_OID_INVALIDITY_DATE = "2.5.29.24"
-_OID_CERTIFICATE_ISSUER = "2.5.29.29"
 
 _KNOWN_CRL_EXTENSIONS = frozenset(
     {
-        _OID_CRL_NUMBER,
-        _OID_DELTA_CRL_INDICATOR,
-        _OID_ISSUING_DISTRIBUTION_POINT,
-        _OID_AUTHORITY_KEY_IDENTIFIER,
-        _OID_FRESHEST_CRL,
-        _OID_EXPIRED_CERTS_ON_CRL,
+        oids.CRL_NUMBER,
+        oids.DELTA_CRL_INDICATOR,
+        oids.ISSUING_DISTRIBUTION_POINT,
+        oids.AUTHORITY_KEY_IDENTIFIER,
+        oids.FRESHEST_CRL,
+        oids.EXPIRED_CERTS_ON_CRL,
     }
 )
 # certificateIssuer is left out on purpose: it only appears in indirect
 # CRLs, which this index does not support (RFC 5280 5.3.3).
 _KNOWN_ENTRY_EXTENSIONS = frozenset(
-    {_OID_REASON_CODE, _OID_HOLD_INSTRUCTION, _OID_INVALIDITY_DATE}
+    {oids.CRL_REASON, oids.HOLD_INSTRUCTION, oids.INVALIDITY_DATE}
 )
 
 # CRLReason, RFC 5280 5.3.1 (7 is not used).
@@ -208,7 +198,7 @@ class CrlIndex:
 
         extensions = {e.oid: e for e in parts.extensions}
         authority_key_id = _authority_key_id(
-            extensions.get(_OID_AUTHORITY_KEY_IDENTIFIER)
+            extensions.get(oids.AUTHORITY_KEY_IDENTIFIER)
         )
         _require_issuer_key_id(authority_key_id, issuer)
 
@@ -221,11 +211,11 @@ class CrlIndex:
         _require_signature(der, parts, issuer)
 
         _require_known_critical_extensions(parts.extensions)
-        _require_full_scope(extensions.get(_OID_ISSUING_DISTRIBUTION_POINT))
+        _require_full_scope(extensions.get(oids.ISSUING_DISTRIBUTION_POINT))
         offsets = _index_entries(der, parts.entries_start, parts.entries_end)
 
-        crl_number = _integer_extension(extensions.get(_OID_CRL_NUMBER))
-        base_crl_number = _integer_extension(extensions.get(_OID_DELTA_CRL_INDICATOR))
+        crl_number = _integer_extension(extensions.get(oids.CRL_NUMBER))
+        base_crl_number = _integer_extension(extensions.get(oids.DELTA_CRL_INDICATOR))
         index = cls(
             der=der,
             offsets=offsets,
@@ -349,7 +339,7 @@ def read_header(der: bytes) -> CrlHeader:
     if len(der) > MAX_CRL_BYTES:
         raise InputTooLarge(f"CRL of {len(der)} bytes exceeds {MAX_CRL_BYTES}")
     parts = _parse(bytes(der))
-    is_delta = any(e.oid == _OID_DELTA_CRL_INDICATOR for e in parts.extensions)
+    is_delta = any(e.oid == oids.DELTA_CRL_INDICATOR for e in parts.extensions)
     return CrlHeader(issuer_der=parts.issuer_der, is_delta=is_delta)
 
 
@@ -712,7 +702,7 @@ def _decode_entry(der: bytes, offset: int) -> RevokedEntry:
     if len(fields) == 3:
         extensions = _parse_extensions(der, fields[2][1], fields[2][3])
         for extension in extensions:
-            if extension.oid == _OID_REASON_CODE:
+            if extension.oid == oids.CRL_REASON:
                 value = extension.value
                 start, end = _der.expect(value, 0, len(value), _der.TAG_ENUMERATED)
                 code = _der.decode_integer(value, start, end)

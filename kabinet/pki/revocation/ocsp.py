@@ -47,7 +47,7 @@ DEFAULT_MAX_AGE_SECONDS = 300
 
 _SHA256_NAME = "sha256"
 _KNOWN_RESPONSE_EXTENSIONS = frozenset({oids.OCSP_NONCE, oids.OCSP_EXTENDED_REVOKE})
-_KNOWN_SINGLE_EXTENSIONS = frozenset({"2.5.29.21", "2.5.29.24"})
+_KNOWN_SINGLE_EXTENSIONS = frozenset({oids.CRL_REASON, oids.INVALIDITY_DATE})
 # What asn1crypto raises on malformed input, on first access to a field.
 # AttributeError included: an unexpected REAL, INSTANCE OF or
 # ObjectDescriptor element has no native value.
